@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test binary and every CLI test script, adds up their
+# "N passed, N failed, N skipped" lines and exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+export GPUATTEST=${GPUATTEST:-$PWD/$BUILD/gpuattest}
+if [ ! -d "${GPUATTEST_SHARED:-../shared}" ]; then
+	echo "NOTE: ../shared not found: tests that need the recorded NVIDIA vectors are SKIPPED"
+fi
+pass=0 fail=0 skip=0 broken=()
+run_one() {
+	local name=$1; shift
+	local out
+	out=$("$@" 2>&1); local rc=$?
+	printf '%s\n' "$out" | grep -E '^(FAIL|SKIP)' || true
+	local line
+	line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$name: no result line (exit $rc)"; printf '%s\n' "$out" | tail -n 20
+		fail=$((fail + 1)); broken+=("$name"); return
+	fi
+	echo "$line"
+	local p f s
+	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line"); s=${s:-0}
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: exited $rc"; fail=$((fail + 1)); broken+=("$name")
+	fi
+	[ "$f" -gt 0 ] && broken+=("$name")
+	return 0
+}
+for t in $(find "$BUILD/tests" -type f -perm -u+x -name 'test_*' | sort); do
+	run_one "$(basename "$t")" "$t"
+done
+for s in tests/cli/test_*.sh; do
+	[ -e "$s" ] || continue
+	run_one "$(basename "$s")" bash "$s"
+done
+echo
+[ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
+echo "total: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
