@@ -13,7 +13,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
-           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter \
+           -Wno-unknown-warning-option -Wno-format-truncation
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT     ?= -O2 -g
 ifeq ($(SAN),1)
@@ -27,9 +28,9 @@ endif
 CFLAGS_ALL := $(CSTD) $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -ldl -lpthread $(LDLIBS)
 
-LIB_SRC  := $(filter-out src/cli/% %/test_%.c,$(wildcard src/*/*.c))
-CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard src/*/test_*.c)
+LIB_SRC  := $(filter-out src/cli/% $(TEST_SRC),$(wildcard src/*/*.c))
+CLI_SRC  := $(wildcard src/cli/*.c)
 SIM_SRC  := $(wildcard sim/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -43,7 +44,8 @@ all: $(LIB) $(CLI) sim
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

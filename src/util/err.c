@@ -19,16 +19,24 @@ void gpa_err_set(struct gpa_err *e, const char *fmt, ...)
 
 void gpa_err_prefix(struct gpa_err *e, const char *fmt, ...)
 {
-	char prefix[256], old[sizeof(e->msg)];
+	char prefix[256];
+	size_t pl, keep;
 	va_list ap;
 
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(prefix, sizeof(prefix) - 2, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	strcat(prefix, ": ");
+	pl = strlen(prefix);
+	/* Shift the old message right, truncating its end if needed. */
+	keep = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (keep > sizeof(e->msg) - 1 - pl)
+		keep = sizeof(e->msg) - 1 - pl;
+	memmove(e->msg + pl, e->msg, keep);
+	memcpy(e->msg, prefix, pl);
+	e->msg[pl + keep] = '\0';
 }
 
 void gpa_err_openssl(struct gpa_err *e, const char *fmt, ...)

@@ -1,0 +1,88 @@
+/*
+ * gpuattest: verify that NVIDIA GPUs and NVSwitches are genuine, run the
+ * firmware NVIDIA signed, and are in the expected confidential-computing
+ * mode.
+ *
+ * The whole public surface: a configuration, a result, and the calls that
+ * turn evidence into a result. Objects come in _new/_free pairs; calls
+ * return 0 on success or -1, and gpuattest_config_error() says why.
+ * Everything that weakens verification has "insecure" in its name.
+ *
+ *	gpuattest_config *cfg = gpuattest_config_new();
+ *	gpuattest_config_set_rim_dir(cfg, "/var/lib/rims");
+ *	gpuattest_result *res;
+ *	if (gpuattest_verify_evidence_file(cfg, "evidence.json", &res) == 0) {
+ *		int verdict = gpuattest_result_verdict(res);	// GPUATTEST_VERIFIED ...
+ *		char *json = gpuattest_result_json(res);
+ *		...
+ *		free(json);
+ *		gpuattest_result_free(res);
+ *	}
+ *	gpuattest_config_free(cfg);
+ */
+#ifndef GPUATTEST_H
+#define GPUATTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GPUATTEST_VERSION "0.1.0"
+
+/* Verdicts; they are also the exit codes of the gpuattest tool. */
+enum gpuattest_verdict {
+	GPUATTEST_VERIFIED = 0,		/* every check ran and passed */
+	GPUATTEST_FAILED = 1,		/* the evidence does not satisfy the policy */
+	GPUATTEST_BAD_INPUT = 2,	/* evidence or a RIM is unreadable / malformed */
+	GPUATTEST_INCOMPLETE = 3,	/* could not complete (RIM unavailable, network, driver) */
+};
+
+typedef struct gpuattest_config gpuattest_config;
+typedef struct gpuattest_result gpuattest_result;
+
+gpuattest_config *gpuattest_config_new(void);
+void gpuattest_config_free(gpuattest_config *cfg);
+/* Why the last call on cfg failed. */
+const char *gpuattest_config_error(const gpuattest_config *cfg);
+
+/* Trust: the two pinned NVIDIA roots, plus anchors named here (PEM files of
+ * CA certificates, for both device and RIM chains). */
+int gpuattest_config_add_trust_anchor_file(gpuattest_config *cfg, const char *path);
+/* Drops the pinned NVIDIA roots: only named anchors are trusted. */
+int gpuattest_config_no_pinned_anchors(gpuattest_config *cfg);
+/* Verify as of this instant (default: now). */
+int gpuattest_config_set_time(gpuattest_config *cfg, time_t at);
+/* The nonce the evidence must carry (32 bytes). Without it, the evidence's
+ * own nonce is used and freshness is not proven. */
+int gpuattest_config_set_nonce(gpuattest_config *cfg, const uint8_t *nonce, size_t len);
+/* RIM sources, tried in the order added. */
+int gpuattest_config_add_rim_dir(gpuattest_config *cfg, const char *dir);
+/* Skip certificate revocation checks. Verification can then still pass,
+ * and the result says that revocation was not checked. */
+int gpuattest_config_insecure_skip_revocation(gpuattest_config *cfg);
+
+/* Verifies GPU evidence in NVIDIA's JSON format (array or NRAS request). */
+int gpuattest_verify_evidence_file(gpuattest_config *cfg, const char *path,
+    gpuattest_result **res);
+/* Verifies one GPU report (binary or hex text file) with its PEM chain. */
+int gpuattest_verify_report_files(gpuattest_config *cfg, const char *report_path,
+    const char *chain_path, gpuattest_result **res);
+
+enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *res);
+/* Number of devices that passed every check. */
+int gpuattest_result_genuine_gpus(const gpuattest_result *res);
+/* The result document: verdict, per-device checks and NVIDIA v3 claims.
+ * malloc'd JSON text; free() it. */
+char *gpuattest_result_json(const gpuattest_result *res);
+/* A readable report. malloc'd; free() it. */
+char *gpuattest_result_text(const gpuattest_result *res, int color);
+void gpuattest_result_free(gpuattest_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

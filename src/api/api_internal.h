@@ -1,0 +1,40 @@
+/* The structures behind the public handles, shared by the API and the CLI
+ * (which also drives collection and inspection, not part of the API yet). */
+#ifndef GPA_API_INTERNAL_H
+#define GPA_API_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "gpuattest.h"
+#include "appraise/appraise.h"
+#include "evidence/evidence.h"
+#include "x509/x509.h"
+
+#define GPA_API_MAX_ANCHOR_FILES 16
+#define GPA_API_MAX_RIM_DIRS 4
+
+struct gpuattest_config {
+	struct gpa_err err;
+	bool pinned;
+	int nanchor_files;
+	char *anchor_files[GPA_API_MAX_ANCHOR_FILES];
+	struct gpa_anchors *anchors;
+	time_t at;
+	bool have_nonce;
+	uint8_t nonce[SPDM_NONCE_LEN];
+	int nrim_dirs;
+	char *rim_dirs[GPA_API_MAX_RIM_DIRS];
+	bool insecure_no_ocsp;
+};
+
+struct gpuattest_result {
+	struct evidence_set set;
+	struct gpa_appraisal a;
+};
+
+/* Builds the appraise configuration (loads anchors on first use). */
+int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac);
+/* Appraises set (taking ownership of its buffers) into a new result. */
+int api_run(gpuattest_config *c, struct evidence_set *set, gpuattest_result **res);
+
+#endif

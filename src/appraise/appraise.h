@@ -1,0 +1,209 @@
+/*
+ * appraise: the verification of one set of evidence, device by device, and
+ * the claims and verdict that come out of it.
+ *
+ * Owns: the order of the checks, the comparison of runtime measurements with
+ * the golden values of the RIMs, NVIDIA's v3 claims, the built-in policy and
+ * the verdict (pass / fail / could not complete).
+ *
+ * Never: reports a check that did not run as passed. Every check has three
+ * outcomes: passed, failed, not done; "not done" makes the verdict
+ * "could not complete" unless something definitely failed.
+ */
+#ifndef GPA_APPRAISE_H
+#define GPA_APPRAISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "evidence/evidence.h"
+#include "rim/rim.h"
+#include "spdm/spdm.h"
+#include "util/util.h"
+#include "x509/x509.h"
+
+/* Verdicts double as the CLI's exit codes. Precedence when several apply:
+ * unreadable input, then a definite failure, then "could not complete". */
+enum gpa_verdict {
+	GPA_PASS = 0,		/* every check ran and passed */
+	GPA_FAIL = 1,		/* at least one check definitely failed */
+	GPA_BAD_INPUT = 2,	/* evidence or a RIM could not be read (malformed) */
+	GPA_INCOMPLETE = 3,	/* nothing failed, but something could not be checked */
+};
+
+enum gpa_outcome {
+	GPA_CHECK_PASS,
+	GPA_CHECK_FAIL,
+	GPA_CHECK_BAD_INPUT,
+	GPA_CHECK_NOT_DONE,	/* could not run: counts against the verdict */
+	GPA_CHECK_SKIPPED,	/* not run because the user explicitly chose so */
+};
+const char *outcome_name(enum gpa_outcome o);	/* "pass", "fail", "bad-input", "not-done", "skipped" */
+
+struct gpa_check {
+	const char *id;			/* stable identifier, e.g. "report-signature" */
+	enum gpa_outcome outcome;
+	char detail[360];
+};
+#define GPA_MAX_CHECKS 24
+
+/* Where RIMs come from; tried in order (directory, then cache, then the
+ * RIM service). A source returns the raw document (XML or service JSON). */
+enum gpa_fetch_status {
+	GPA_FETCH_OK,
+	GPA_FETCH_NOT_FOUND,	/* the source has no such RIM */
+	GPA_FETCH_ERROR,	/* the source failed (network, I/O) */
+};
+
+struct gpa_rim_source {
+	const char *name;	/* "directory /x", "RIM service https://..." */
+	/* Fetches n ids at once (sources that can, do it concurrently). */
+	void (*fetch)(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
+	    enum gpa_fetch_status *st, char (*errs)[256]);
+	void *ctx;
+};
+
+/* Revocation checking is a pluggable stage; without one every chain is
+ * reported "not-checked" and the verdict can pass only when the user
+ * explicitly chose to skip revocation. */
+struct gpa_chain_claims;
+struct gpa_ocsp_stage {
+	/* Checks all chains at once; fills each claims' ocsp_* fields. */
+	void (*check)(void *ctx, STACK_OF(X509) *const *chains, const enum gpa_anchor_use *uses,
+	    struct gpa_chain_claims *const *claims, size_t n, time_t at);
+	void *ctx;
+};
+
+struct gpa_appraise_cfg {
+	struct gpa_anchors *anchors;
+	time_t at;
+	bool have_nonce;			/* expected nonce supplied by the caller */
+	uint8_t nonce[SPDM_NONCE_LEN];
+	struct gpa_rim_source sources[4];
+	int nsources;
+	struct gpa_ocsp_stage *ocsp;		/* NULL: revocation not checked */
+	bool insecure_no_ocsp;			/* the user chose to skip revocation */
+	bool allow_hold_rim;			/* certificateHold accepted on RIM chains */
+	bool ocsp_cache_ok;
+};
+
+/* The v3 cert-chain claims object (§10.1) plus what we add for the output. */
+struct gpa_chain_claims {
+	bool present;			/* the chain was examined at all */
+	enum gpa_cert_status status;
+	char expiration[21];		/* x-nvidia-cert-expiration-date */
+	char detail[256];
+	char ocsp_status[16];		/* good / revoked / unknown / not-checked / error */
+	char revocation_reason[32];	/* "" when none */
+	bool ocsp_nonce_matches;
+	bool ocsp_response_valid;
+	bool hold_allowed;		/* revoked for certificateHold and allowed by the user */
+	char ocsp_detail[256];
+};
+
+struct gpa_mismatch {
+	int index;			/* RIM index */
+	const char *source;		/* "Driver" or "Firmware" */
+	size_t golden_size;
+	int nalts;
+	char golden[GPA_RIM_MAX_ALTS][2 * GPA_RIM_HASH_MAX + 1];
+	size_t runtime_size;
+	char runtime[2 * 255 + 1];	/* "NA" when the report has no such block */
+};
+
+struct gpa_rim_result {
+	char id[128];
+	const char *kind;		/* "driver", "VBIOS", "switch BIOS" */
+	bool fetched;
+	enum gpa_fetch_status fetch_status;
+	char fetch_error[256];
+	char source[128];
+	bool load_ok;			/* parsed and shape-checked */
+	char load_error[512];
+	bool signature_verified;
+	char signature_detail[256];
+	bool version_match;
+	char version[64];		/* colloquialVersion */
+	char oemid[32];
+	struct gpa_chain_claims chain;
+	int nactive;
+	int nmatched;
+	struct rim *rim;
+};
+
+struct gpa_device_result {
+	enum gpa_device_kind kind;
+	int index;
+	char label[32];			/* "GPU 0", "NVSwitch 2" */
+	char uuid[96];
+
+	/* Evidence-level checks. Each "done" flag says whether the check ran. */
+	bool parsed;
+	char parse_error[512];
+	struct spdm_report report;
+	struct report_info info;
+	enum gpa_arch arch;
+	bool arch_check;		/* evidence arch agrees with the chain's hwmodel */
+	char arch_detail[128];
+	bool chain_parsed;
+	STACK_OF(X509) *chain;
+	bool sig_done, sig_verified;
+	bool nonce_done, nonce_match;
+	bool fwid_done, fwid_match;
+	char fwid_detail[160];
+	char hwmodel[128];
+	char ueid[80];
+	struct gpa_chain_claims dev_chain;
+
+	/* RIM checks (GPU: driver + VBIOS; switch: BIOS in vbios). */
+	struct gpa_rim_result driver, vbios;
+	bool conflict_done, index_no_conflict;
+	int conflict_index;
+	bool nvdec0_skip;		/* index 35 skipped because NVDEC0 is disabled */
+	bool measurements_done;
+	const char *measres;		/* "success", "fail", "not-run" */
+	int nmismatch;
+	struct gpa_mismatch *mismatch;
+
+	/* Filled by the policy, in the order they are reported. */
+	enum gpa_verdict verdict;
+	int nchecks;
+	struct gpa_check checks[GPA_MAX_CHECKS];
+};
+
+struct gpa_appraisal {
+	size_t n;
+	struct gpa_device_result *dev;
+	char nonce_hex[2 * SPDM_NONCE_LEN + 1];
+	bool nonce_from_caller;
+	time_t at;
+	enum gpa_verdict verdict;
+	bool no_ocsp;
+	size_t nrims;
+	struct rim **rims;		/* owned; devices point into these */
+};
+
+/* Runs every check for every device of the set. Never fails for a
+ * verification finding; returns -1 only on internal errors (memory). */
+int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    struct gpa_appraisal *out, struct gpa_err *e);
+void appraisal_clear(struct gpa_appraisal *a);
+
+/* Built-in policy: fills verdict, failures and incomplete lists. */
+void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
+
+/* NVIDIA v3 claims of one device (GPU §10.2, switch §10.4), plus our
+ * "x-gpuattest-*" extras, and the whole result document. */
+json_t *claims_device_json(const struct gpa_appraisal *a, const struct gpa_device_result *d);
+json_t *appraisal_json(const struct gpa_appraisal *a);
+/* Human-readable report. malloc'd. */
+char *appraisal_text(const struct gpa_appraisal *a, bool color);
+
+/* A RIM source that reads DIR/<id>.xml (or DIR/<id>.json from the RIM service). */
+void rim_source_dir(struct gpa_rim_source *s, const char *dir);
+
+#endif

@@ -1,0 +1,537 @@
+/*
+ * The verification of one evidence set: evidence checks per device, then
+ * the RIMs for all devices at once (so sources can fetch concurrently),
+ * then revocation for every chain at once, then the policy.
+ * Order and rules: docs/attestation-formats.md §1, §8; our departures from
+ * NVIDIA's behaviour are listed in docs/decisions.md.
+ */
+#include "appraise/appraise.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CHAIN_CERTS 8
+
+static void chain_claims_from_result(struct gpa_chain_claims *c, const struct gpa_chain_result *r)
+{
+	c->present = true;
+	c->status = r->status;
+	snprintf(c->expiration, sizeof(c->expiration), "%s", r->expiry);
+	snprintf(c->detail, sizeof(c->detail), "%s", r->detail);
+	snprintf(c->ocsp_status, sizeof(c->ocsp_status), "not-checked");
+}
+
+static void check_signature(struct gpa_device_result *d, const struct evidence_item *it)
+{
+	EVP_PKEY *key;
+
+	/* Like NVIDIA, the signature is the last 96 bytes whatever the parse
+	 * found, so a forged report fails here even when it is also malformed. */
+	if (d->chain == NULL || sk_X509_num(d->chain) < 1 || it->report_len <= SPDM_SIG_LEN)
+		return;
+	key = X509_get0_pubkey(sk_X509_value(d->chain, 0));
+	if (key == NULL)
+		return;
+	d->sig_done = true;
+	d->sig_verified = ecdsa_verify_raw_sha384(key, it->report, it->report_len - SPDM_SIG_LEN,
+	    it->report + it->report_len - SPDM_SIG_LEN, SPDM_SIG_LEN) == 1;
+}
+
+static void check_identity(struct gpa_device_result *d, const struct evidence_item *it)
+{
+	char *cn = NULL, *serial = NULL;
+	enum gpa_arch claimed = arch_from_string(it->arch);
+
+	if (sk_X509_num(d->chain) >= 2)
+		cn = cert_subject_cn(sk_X509_value(d->chain, 1));
+	serial = cert_serial_decimal(sk_X509_value(d->chain, 0));
+	snprintf(d->hwmodel, sizeof(d->hwmodel), "%s", cn ? cn : "");
+	snprintf(d->ueid, sizeof(d->ueid), "%s", serial ? serial : "");
+	free(cn);
+	free(serial);
+
+	d->arch = arch_from_hwmodel(d->hwmodel);
+	if (d->arch == GPA_ARCH_UNKNOWN) {
+		snprintf(d->arch_detail, sizeof(d->arch_detail),
+		    "hwmodel \"%s\" is not a GPU or NVSwitch this verifier supports", d->hwmodel);
+	} else if ((d->kind == GPA_DEV_SWITCH) != (d->arch == GPA_ARCH_LS10)) {
+		snprintf(d->arch_detail, sizeof(d->arch_detail), "a %s certificate chain in %s evidence",
+		    arch_name(d->arch), d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch");
+	} else if (it->arch[0] != '\0' && claimed != d->arch) {
+		snprintf(d->arch_detail, sizeof(d->arch_detail),
+		    "evidence says arch \"%s\" but the certificate chain is %s", it->arch, arch_name(d->arch));
+	} else {
+		d->arch_check = true;
+	}
+}
+
+static void check_fwid(struct gpa_device_result *d)
+{
+	uint8_t leaf_fwid[GPA_FWID_LEN];
+	struct gpa_err e = {{0}};
+	int rc;
+
+	d->fwid_done = true;
+	if (!d->info.has_fwid) {
+		/* 2023-era reports and switch reports carry no FWID (§5.3). */
+		d->fwid_match = true;
+		snprintf(d->fwid_detail, sizeof(d->fwid_detail), "report carries no FWID; nothing to compare");
+		return;
+	}
+	rc = cert_fwid(sk_X509_value(d->chain, 0), leaf_fwid, &e);
+	if (rc == 1 && memcmp(leaf_fwid, d->info.fwid, GPA_FWID_LEN) == 0) {
+		d->fwid_match = true;
+		snprintf(d->fwid_detail, sizeof(d->fwid_detail), "FWID matches the leaf certificate");
+	} else if (rc == 1) {
+		snprintf(d->fwid_detail, sizeof(d->fwid_detail),
+		    "report FWID differs from the leaf certificate's FWID");
+	} else if (rc == 0) {
+		snprintf(d->fwid_detail, sizeof(d->fwid_detail),
+		    "report has an FWID but the leaf certificate has no FWID extension");
+	} else {
+		snprintf(d->fwid_detail, sizeof(d->fwid_detail), "leaf FWID extension: %.120s", e.msg);
+	}
+}
+
+static void check_nonce(struct gpa_device_result *d, const struct evidence_item *it,
+    const uint8_t expected[SPDM_NONCE_LEN])
+{
+	d->nonce_done = true;
+	d->nonce_match = memcmp(d->report.req.nonce, expected, SPDM_NONCE_LEN) == 0 &&
+	    (!it->has_nonce || memcmp(it->nonce, expected, SPDM_NONCE_LEN) == 0);
+}
+
+static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_item *it,
+    const uint8_t expected_nonce[SPDM_NONCE_LEN], struct gpa_device_result *d)
+{
+	struct gpa_err e = {{0}};
+	struct gpa_chain_result cr;
+
+	snprintf(d->uuid, sizeof(d->uuid), "%s", it->uuid);
+	d->measres = "not-run";
+	if (it->chain_pem == NULL) {
+		snprintf(d->parse_error, sizeof(d->parse_error), "no certificate chain");
+		return 0;
+	}
+	d->chain = chain_from_pem(it->chain_pem, it->chain_len, MAX_CHAIN_CERTS, &e);
+	if (d->chain == NULL) {
+		snprintf(d->parse_error, sizeof(d->parse_error), "certificate chain: %s", e.msg);
+		return 0;
+	}
+	d->chain_parsed = true;
+	check_identity(d, it);
+	check_signature(d, it);
+
+	memset(&cr, 0, sizeof(cr));
+	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
+		return -1;
+	chain_claims_from_result(&d->dev_chain, &cr);
+	chain_result_clear(&cr);
+
+	if (spdm_parse_report(it->report, it->report_len, d->kind, &d->report, &e) != 0) {
+		snprintf(d->parse_error, sizeof(d->parse_error), "report: %s", e.msg);
+		return 0;
+	}
+	if (report_info_derive(&d->report, &d->info, &e) != 0) {
+		snprintf(d->parse_error, sizeof(d->parse_error), "report: %s", e.msg);
+		return 0;
+	}
+	d->parsed = true;
+	check_nonce(d, it, expected_nonce);
+	check_fwid(d);
+	if (d->arch_check && report_rim_ids(&d->info, d->arch, &e) != 0) {
+		d->arch_check = false;
+		snprintf(d->arch_detail, sizeof(d->arch_detail), "%.120s", e.msg);
+	}
+	return 0;
+}
+
+/* ---- RIMs ---------------------------------------------------------------- */
+
+struct rim_slot {
+	char id[128];
+	uint8_t *buf;
+	size_t len;
+	enum gpa_fetch_status st;
+	char err[256];
+	char source[128];
+	bool loaded;
+	struct rim *rim;
+	char load_error[512];
+	struct gpa_chain_claims chain;
+};
+
+struct rim_table {
+	size_t n;
+	struct rim_slot slot[2 * GPA_EVIDENCE_MAX_ITEMS];
+};
+
+static struct rim_slot *rim_table_add(struct rim_table *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->slot[i].id, id) == 0)
+			return &t->slot[i];
+	struct rim_slot *s = &t->slot[t->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->st = GPA_FETCH_NOT_FOUND;
+	return s;
+}
+
+static struct rim_slot *rim_table_find(struct rim_table *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->slot[i].id, id) == 0)
+			return &t->slot[i];
+	return NULL;
+}
+
+/* Asks each source in order for the ids still missing. A source error is
+ * remembered but does not stop the next source from being tried. */
+static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
+{
+	const char *ids[2 * GPA_EVIDENCE_MAX_ITEMS];
+	size_t idx[2 * GPA_EVIDENCE_MAX_ITEMS];
+	uint8_t *bufs[2 * GPA_EVIDENCE_MAX_ITEMS];
+	size_t lens[2 * GPA_EVIDENCE_MAX_ITEMS];
+	enum gpa_fetch_status st[2 * GPA_EVIDENCE_MAX_ITEMS];
+	char (*errs)[256] = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, 256);
+
+	if (errs == NULL)
+		return -1;
+	for (int s = 0; s < cfg->nsources; s++) {
+		size_t n = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->slot[i].buf == NULL) {
+				idx[n] = i;
+				ids[n++] = t->slot[i].id;
+			}
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			bufs[i] = NULL;
+			lens[i] = 0;
+			st[i] = GPA_FETCH_NOT_FOUND;
+			errs[i][0] = '\0';
+		}
+		cfg->sources[s].fetch(cfg->sources[s].ctx, ids, n, bufs, lens, st, errs);
+		for (size_t i = 0; i < n; i++) {
+			struct rim_slot *sl = &t->slot[idx[i]];
+			if (st[i] == GPA_FETCH_OK && bufs[i] != NULL) {
+				sl->buf = bufs[i];
+				sl->len = lens[i];
+				sl->st = GPA_FETCH_OK;
+				snprintf(sl->source, sizeof(sl->source), "%s", cfg->sources[s].name);
+				continue;
+			}
+			free(bufs[i]);
+			/* An error from any source outranks "not found" from another:
+			 * the RIM may exist where we could not look. */
+			if (st[i] == GPA_FETCH_ERROR || sl->st != GPA_FETCH_ERROR) {
+				sl->st = st[i];
+				snprintf(sl->err, sizeof(sl->err), "%s: %s", cfg->sources[s].name,
+				    errs[i][0] ? errs[i] : "not found");
+			}
+		}
+	}
+	free(errs);
+	return 0;
+}
+
+static void load_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct rim_slot *s = &t->slot[i];
+		struct gpa_err e = {{0}};
+
+		if (s->buf == NULL)
+			continue;
+		if (rim_load(s->buf, s->len, s->id, cfg->anchors, cfg->at, &s->rim, &e) != 0) {
+			snprintf(s->load_error, sizeof(s->load_error), "%s", e.msg);
+			continue;
+		}
+		s->loaded = true;
+		chain_claims_from_result(&s->chain, &s->rim->chain);
+	}
+}
+
+static void fill_rim_result(struct gpa_rim_result *r, struct rim_slot *s, const char *want_version)
+{
+	r->fetch_status = s->st;
+	snprintf(r->source, sizeof(r->source), "%s", s->source);
+	snprintf(r->fetch_error, sizeof(r->fetch_error), "%s", s->err);
+	r->fetched = s->st == GPA_FETCH_OK;
+	if (!r->fetched)
+		return;
+	r->load_ok = s->loaded;
+	snprintf(r->load_error, sizeof(r->load_error), "%s", s->load_error);
+	if (!s->loaded)
+		return;
+	r->rim = s->rim;
+	r->chain = s->chain;
+	r->signature_verified = s->rim->signature_valid;
+	snprintf(r->signature_detail, sizeof(r->signature_detail), "%s", s->rim->signature_detail);
+	snprintf(r->version, sizeof(r->version), "%s", s->rim->colloquial_version);
+	if (s->rim->firmware_manufacturer_id != NULL)
+		snprintf(r->oemid, sizeof(r->oemid), "%s", s->rim->firmware_manufacturer_id);
+	r->version_match = strcmp(s->rim->colloquial_version, want_version) == 0;
+	for (int i = 0; i < s->rim->nmeas; i++)
+		r->nactive += s->rim->meas[i].active;
+}
+
+/* A RIM's golden values are used only when its signature verified and its
+ * chain leads to an anchor (expired or not: expiry is reported separately). */
+static bool rim_usable(const struct gpa_rim_result *r)
+{
+	return r->load_ok && r->signature_verified && r->chain.status != GPA_CERT_INVALID &&
+	    r->version_match;
+}
+
+static int add_mismatch(struct gpa_device_result *d, const struct rim_measurement *m,
+    const char *source, const struct spdm_block *b)
+{
+	struct gpa_mismatch *mm, *grown;
+
+	grown = realloc(d->mismatch, (size_t)(d->nmismatch + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	d->mismatch = grown;
+	mm = &d->mismatch[d->nmismatch++];
+	memset(mm, 0, sizeof(*mm));
+	mm->index = m->index;
+	mm->source = source;
+	mm->golden_size = m->size;
+	mm->nalts = m->nalts;
+	for (int a = 0; a < m->nalts; a++)
+		hex_encode(m->hash[a], m->hash_len[a], mm->golden[a]);
+	if (b == NULL) {
+		snprintf(mm->runtime, sizeof(mm->runtime), "NA");
+	} else {
+		size_t n = b->value_size > 255 ? 255 : b->value_size;
+		mm->runtime_size = b->value_size;
+		hex_encode(b->value, n, mm->runtime);
+	}
+	return 0;
+}
+
+static bool measurement_matches(const struct rim_measurement *m, const struct spdm_block *b)
+{
+	for (int a = 0; b != NULL && a < m->nalts; a++)
+		if (m->hash_len[a] == b->value_size && memcmp(m->hash[a], b->value, b->value_size) == 0)
+			return true;
+	return false;
+}
+
+static int compare_rim(struct gpa_device_result *d, struct gpa_rim_result *r, const char *source)
+{
+	const struct rim *rim = r->rim;
+
+	for (int i = 0; i < rim->nmeas; i++) {
+		const struct rim_measurement *m = &rim->meas[i];
+		const struct spdm_block *b;
+
+		if (!m->active)
+			continue;
+		/* NVDEC0 disabled: index 35 is not measured meaningfully (§8). */
+		if (d->kind == GPA_DEV_GPU && m->index == 35 && d->info.nvdec0 == NVDEC0_DISABLED) {
+			d->nvdec0_skip = true;
+			r->nmatched++;
+			continue;
+		}
+		b = spdm_block_by_index(&d->report, m->index + 1);
+		if (measurement_matches(m, b))
+			r->nmatched++;
+		else if (add_mismatch(d, m, source, b) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void check_index_conflict(struct gpa_device_result *d)
+{
+	d->conflict_done = true;
+	d->index_no_conflict = true;
+	for (int i = 0; i < d->driver.rim->nmeas; i++) {
+		const struct rim_measurement *m = &d->driver.rim->meas[i];
+		if (m->active && rim_active(d->vbios.rim, m->index) != NULL) {
+			d->index_no_conflict = false;
+			d->conflict_index = m->index;
+			return;
+		}
+	}
+}
+
+static int appraise_measurements(struct gpa_device_result *d)
+{
+	bool gpu = d->kind == GPA_DEV_GPU;
+	bool driver_ok = gpu && rim_usable(&d->driver), vbios_ok = rim_usable(&d->vbios);
+
+	if (driver_ok && vbios_ok)
+		check_index_conflict(d);
+	if (d->conflict_done && !d->index_no_conflict) {
+		d->measres = "fail";
+		return 0;
+	}
+	if (driver_ok && compare_rim(d, &d->driver, "Driver") != 0)
+		return -1;
+	if (vbios_ok && compare_rim(d, &d->vbios, "Firmware") != 0)
+		return -1;
+	d->measurements_done = (!gpu || driver_ok) && vbios_ok;
+	if (d->nmismatch > 0)
+		d->measres = "fail";
+	else if (d->measurements_done)
+		d->measres = "success";
+	else
+		d->measres = "not-run";
+	return 0;
+}
+
+/* ---- revocation ---------------------------------------------------------- */
+
+static void run_ocsp(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a, struct rim_table *t)
+{
+	size_t max = a->n + t->n, n = 0;
+	STACK_OF(X509) **chains = calloc(max, sizeof(*chains));
+	enum gpa_anchor_use *uses = calloc(max, sizeof(*uses));
+	struct gpa_chain_claims **claims = calloc(max, sizeof(*claims));
+
+	if (chains != NULL && uses != NULL && claims != NULL) {
+		for (size_t i = 0; i < a->n; i++)
+			if (a->dev[i].dev_chain.present && a->dev[i].dev_chain.status != GPA_CERT_INVALID) {
+				chains[n] = a->dev[i].chain;
+				uses[n] = GPA_ANCHOR_DEVICE;
+				claims[n++] = &a->dev[i].dev_chain;
+			}
+		for (size_t i = 0; i < t->n; i++)
+			if (t->slot[i].loaded && t->slot[i].chain.status != GPA_CERT_INVALID) {
+				chains[n] = t->slot[i].rim->certs;
+				uses[n] = GPA_ANCHOR_RIM;
+				claims[n++] = &t->slot[i].chain;
+			}
+		cfg->ocsp->check(cfg->ocsp->ctx, chains, uses, claims, n, cfg->at);
+	}
+	free(chains);
+	free(uses);
+	free(claims);
+}
+
+/* ---- the whole set ------------------------------------------------------- */
+
+static void expected_nonce(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    struct gpa_appraisal *a, uint8_t nonce[SPDM_NONCE_LEN])
+{
+	struct gpa_err e = {{0}};
+
+	a->nonce_from_caller = cfg->have_nonce;
+	if (cfg->have_nonce) {
+		memcpy(nonce, cfg->nonce, SPDM_NONCE_LEN);
+	} else if (evidence_common_nonce(set, nonce, &e) != 1) {
+		/* No nonce anywhere but in the report: take the first report's, so
+		 * that the reports at least agree with each other. */
+		memset(nonce, 0, SPDM_NONCE_LEN);
+		if (set->n > 0 && set->items[0].report_len >= SPDM_REQUEST_LEN)
+			memcpy(nonce, set->items[0].report + 4, SPDM_NONCE_LEN);
+	}
+	hex_encode(nonce, SPDM_NONCE_LEN, a->nonce_hex);
+}
+
+int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    struct gpa_appraisal *a, struct gpa_err *e)
+{
+	uint8_t nonce[SPDM_NONCE_LEN];
+	struct rim_table *t;
+	int gpus = 0, switches = 0, rc = -1;
+
+	memset(a, 0, sizeof(*a));
+	a->at = cfg->at;
+	a->no_ocsp = cfg->ocsp == NULL;
+	a->dev = calloc(set->n ? set->n : 1, sizeof(*a->dev));
+	t = calloc(1, sizeof(*t));
+	if (a->dev == NULL || t == NULL) {
+		gpa_err_set(e, "out of memory");
+		goto out;
+	}
+	a->n = set->n;
+	expected_nonce(cfg, set, a, nonce);
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct gpa_device_result *d = &a->dev[i];
+		d->kind = set->items[i].kind;
+		d->index = d->kind == GPA_DEV_GPU ? gpus++ : switches++;
+		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
+		if (appraise_device_evidence(cfg, &set->items[i], nonce, d) != 0) {
+			gpa_err_set(e, "%s: internal error in certificate validation", d->label);
+			goto out;
+		}
+		if (d->parsed && d->arch_check) {
+			if (d->kind == GPA_DEV_GPU)
+				rim_table_add(t, d->info.driver_rim_id);
+			rim_table_add(t, d->info.vbios_rim_id);
+		}
+	}
+
+	if (fetch_rims(cfg, t) != 0) {
+		gpa_err_set(e, "out of memory");
+		goto out;
+	}
+	load_rims(cfg, t);
+	if (cfg->ocsp != NULL)
+		run_ocsp(cfg, a, t);
+
+	for (size_t i = 0; i < a->n; i++) {
+		struct gpa_device_result *d = &a->dev[i];
+		struct rim_slot *s;
+
+		d->driver.kind = "driver";
+		d->vbios.kind = d->kind == GPA_DEV_GPU ? "VBIOS" : "switch BIOS";
+		if (!d->parsed || !d->arch_check)
+			continue;
+		if (d->kind == GPA_DEV_GPU && (s = rim_table_find(t, d->info.driver_rim_id)) != NULL) {
+			snprintf(d->driver.id, sizeof(d->driver.id), "%s", s->id);
+			fill_rim_result(&d->driver, s, d->info.driver_version);
+		}
+		if ((s = rim_table_find(t, d->info.vbios_rim_id)) != NULL) {
+			snprintf(d->vbios.id, sizeof(d->vbios.id), "%s", s->id);
+			fill_rim_result(&d->vbios, s, d->info.vbios_version);
+		}
+		if (appraise_measurements(d) != 0) {
+			gpa_err_set(e, "out of memory");
+			goto out;
+		}
+	}
+	/* The appraisal now owns the loaded RIMs. */
+	a->rims = calloc(t->n ? t->n : 1, sizeof(*a->rims));
+	if (a->rims == NULL) {
+		gpa_err_set(e, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		a->rims[a->nrims++] = t->slot[i].rim;
+		t->slot[i].rim = NULL;
+	}
+	policy_evaluate(cfg, a);
+	rc = 0;
+out:
+	if (t != NULL) {
+		for (size_t i = 0; i < t->n; i++) {
+			free(t->slot[i].buf);
+			rim_free(t->slot[i].rim);
+		}
+		free(t);
+	}
+	return rc;
+}
+
+void appraisal_clear(struct gpa_appraisal *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		sk_X509_pop_free(a->dev[i].chain, X509_free);
+		free(a->dev[i].mismatch);
+	}
+	for (size_t i = 0; i < a->nrims; i++)
+		rim_free(a->rims[i]);
+	free(a->rims);
+	free(a->dev);
+	memset(a, 0, sizeof(*a));
+}

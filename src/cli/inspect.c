@@ -1,0 +1,115 @@
+/* gpuattest inspect: every field of a recorded report and its certificates. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "evidence/evidence.h"
+#include "inspect/inspect.h"
+
+void cli_usage_inspect(FILE *f)
+{
+	fprintf(f,
+"usage: gpuattest inspect FILE [--cert-chain PEM] [--switch] [--format text|json]\n"
+"\n"
+"Prints every parsed field of an attestation report: SPDM request and response\n"
+"headers, the nonce, every measurement block by SPDM index (lowercase hex), every\n"
+"opaque field by NVIDIA's name (raw and decoded), the driver and VBIOS versions\n"
+"and the RIM ids verification will need, the FWID, and each certificate's\n"
+"subject, validity, hwmodel and ueid. Nothing is verified: use 'verify' for that.\n"
+"\n"
+"  FILE               evidence JSON (every entry is shown), or one raw report,\n"
+"                     binary or hex text\n"
+"  --cert-chain PEM   the chain of a raw report (optional)\n"
+"  --switch           FILE holds NVSwitch evidence (default: GPU)\n"
+"  --format json      one JSON document: {\"devices\": [...]}\n");
+}
+
+static int load_for_inspect(const char *path, const char *chain, enum gpa_device_kind kind,
+    struct evidence_set *set, struct gpa_err *e)
+{
+	uint8_t *buf;
+	size_t len, i = 0;
+	int rc;
+
+	if (file_read(path, GPA_EVIDENCE_MAX_FILE, &buf, &len, e) != 0)
+		return -1;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t'))
+		i++;
+	if (i < len && (buf[i] == '[' || buf[i] == '{')) {
+		rc = evidence_parse_json(buf, len, kind, set, e);
+		if (rc != 0)
+			gpa_err_prefix(e, "%s", path);
+		free(buf);
+		return rc;
+	}
+	free(buf);
+	return evidence_load_raw(path, chain, kind, set, e);
+}
+
+int cli_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"cert-chain", required_argument, NULL, 'c'},
+		{"switch", no_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *chain = NULL, *format = "text";
+	enum gpa_device_kind kind = GPA_DEV_GPU;
+	struct evidence_set set;
+	struct gpa_err e = {{0}};
+	json_t *devs;
+	int c, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': chain = optarg; break;
+		case 's': kind = GPA_DEV_SWITCH; break;
+		case 'f': format = optarg; break;
+		case 'h': cli_usage_inspect(stdout); return 0;
+		default:
+			fprintf(stderr, "gpuattest inspect: unknown option (see 'gpuattest help inspect')\n");
+			return GPUATTEST_BAD_INPUT;
+		}
+	}
+	if (optind + 1 != argc || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {
+		cli_usage_inspect(stderr);
+		return GPUATTEST_BAD_INPUT;
+	}
+	if (load_for_inspect(argv[optind], chain, kind, &set, &e) != 0) {
+		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		return GPUATTEST_BAD_INPUT;
+	}
+	devs = json_array();
+	for (size_t i = 0; i < set.n; i++) {
+		json_t *doc = inspect_item_json(&set.items[i], &e);
+		if (doc == NULL) {
+			fprintf(stderr, "gpuattest: %s: entry %zu: %s\n", argv[optind], i, e.msg);
+			rc = GPUATTEST_BAD_INPUT;
+			break;
+		}
+		json_array_append_new(devs, doc);
+	}
+	if (rc == 0 && strcmp(format, "json") == 0) {
+		json_t *root = json_pack("{s:o}", "devices", devs);
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(root);
+		devs = NULL;
+	} else if (rc == 0) {
+		for (size_t i = 0; i < json_array_size(devs); i++) {
+			char *txt = inspect_text(json_array_get(devs, i));
+			printf("%s== %s %zu ==\n%s", i ? "\n" : "", kind == GPA_DEV_GPU ? "GPU" : "NVSwitch",
+			    i, txt ? txt : "");
+			free(txt);
+		}
+	}
+	json_decref(devs);
+	evidence_set_clear(&set);
+	return rc;
+}

@@ -1,0 +1,253 @@
+/* gpuattest verify: live system or recorded evidence. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "collect/collect.h"
+#include "util/util.h"
+
+void cli_usage_verify(FILE *f)
+{
+	fprintf(f,
+"usage: gpuattest verify [options]\n"
+"\n"
+"Verifies GPU attestation evidence and prints VERIFICATION SUCCESSFUL (exit 0)\n"
+"or VERIFICATION FAILED with every failed check (exit 1). Without --evidence or\n"
+"--report it attests this machine's GPUs through the NVIDIA driver (NVML).\n"
+"\n"
+"Evidence:\n"
+"  --evidence FILE      recorded GPU evidence: NVIDIA's serialized JSON (an array of\n"
+"                       {arch, nonce, evidence, certificate}) or an NRAS request\n"
+"                       ({nonce, arch, evidence_list: [...]}); one entry per GPU\n"
+"  --report FILE        one raw attestation report (binary, or hex text) ...\n"
+"  --cert-chain FILE    ... and its PEM device certificate chain (leaf first)\n"
+"  --nonce HEX          the 32-byte nonce (64 hex digits) the evidence must carry.\n"
+"                       Live: use this nonce instead of a fresh random one.\n"
+"                       Recorded: without it the evidence's own nonce is used and\n"
+"                       the output says that freshness was not proven.\n"
+"\n"
+"Reference manifests (RIMs):\n"
+"  --rim-dir DIR        read RIMs from DIR/<RIM id>.xml (SWID XML as NVIDIA\n"
+"                       publishes it) or DIR/<RIM id>.json (a RIM service reply).\n"
+"                       RIM ids look like NV_GPU_DRIVER_GH100_595.71.05 and\n"
+"                       NV_GPU_VBIOS_1010_0210_886_96009F0004; 'gpuattest inspect'\n"
+"                       prints the ids a report needs. May be repeated.\n"
+"\n"
+"Trust:\n"
+"  --trust-anchor FILE  also trust the CA certificates in this PEM file, for\n"
+"                       device and RIM chains (a test PKI, a private mirror).\n"
+"                       May be repeated.\n"
+"  --no-pinned-anchors  do not trust NVIDIA's two pinned roots (Device Identity CA\n"
+"                       102bf659...7b48, CoRIM signing Root CA 12977b51...f5d1);\n"
+"                       trust only --trust-anchor certificates.\n"
+"                       A root certificate that arrives inside the evidence or a\n"
+"                       RIM is never trusted because it is there.\n"
+"\n"
+"Revocation:\n"
+"  --no-ocsp            INSECURE: do not check certificate revocation. Verification\n"
+"                       can then pass, and the output says revocation was NOT\n"
+"                       checked. Without this option revocation must be checked,\n"
+"                       and verification cannot pass while it cannot be.\n"
+"\n"
+"Time:\n"
+"  --at TIME            verify as of TIME (RFC 3339, e.g. 2024-01-01T00:00:00Z)\n"
+"                       instead of now: certificate validity is judged then.\n"
+"\n"
+"Output:\n"
+"  --format text|json   text (default): each device and each check, then the\n"
+"                       verdict. json: {result, exit_code, devices: [{checks,\n"
+"                       claims}], claims: [NVIDIA v3 claims, one per device]}.\n"
+"  --quiet              print nothing; the exit code is the answer\n"
+"  --color / --no-color (default: color when stdout is a terminal)\n"
+"\n"
+"Live system (no --evidence / --report):\n"
+"  --nvml-lib PATH      NVML library to load (default libnvidia-ml.so.1;\n"
+"                       environment: GPUATTEST_NVML_LIB)\n"
+"\n"
+"Exit codes: 0 verified; 1 the evidence does not satisfy the policy; 2 bad\n"
+"usage or unreadable input; 3 could not complete (RIM not available, network,\n"
+"driver). A definite failure wins over something missing: a bad signature\n"
+"exits 1 even when a RIM is also unavailable.\n"
+"\n"
+"Examples:\n"
+"  gpuattest verify --evidence gpu-evidence.json --rim-dir rims/ --no-ocsp\n"
+"  gpuattest verify --report report.hex --cert-chain chain.pem \\\n"
+"                   --rim-dir rims/ --at 2024-01-01T00:00:00Z --no-ocsp\n");
+}
+
+int cli_parse_time(const char *s, time_t *out)
+{
+	if (time_parse_rfc3339(s, out) != 0) {
+		fprintf(stderr, "gpuattest: --at: '%s' is not an RFC 3339 time such as 2024-01-01T00:00:00Z\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_nonce(const char *s, unsigned char out[32])
+{
+	if (hex_decode(s, strlen(s), out, 32, true) != 32) {
+		fprintf(stderr, "gpuattest: --nonce must be 64 hex digits (32 bytes)\n");
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	OPT_EVIDENCE = 256, OPT_REPORT, OPT_CHAIN, OPT_NONCE, OPT_RIM_DIR, OPT_ANCHOR,
+	OPT_NO_PINNED, OPT_NO_OCSP, OPT_AT, OPT_FORMAT, OPT_QUIET, OPT_COLOR, OPT_NO_COLOR,
+	OPT_NVML_LIB, OPT_HELP,
+};
+
+static const struct option verify_opts[] = {
+	{"evidence", required_argument, NULL, OPT_EVIDENCE},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"cert-chain", required_argument, NULL, OPT_CHAIN},
+	{"nonce", required_argument, NULL, OPT_NONCE},
+	{"rim-dir", required_argument, NULL, OPT_RIM_DIR},
+	{"trust-anchor", required_argument, NULL, OPT_ANCHOR},
+	{"no-pinned-anchors", no_argument, NULL, OPT_NO_PINNED},
+	{"no-ocsp", no_argument, NULL, OPT_NO_OCSP},
+	{"at", required_argument, NULL, OPT_AT},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"color", no_argument, NULL, OPT_COLOR},
+	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"nvml-lib", required_argument, NULL, OPT_NVML_LIB},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+struct verify_args {
+	const char *evidence, *report, *chain, *format, *nvml_lib;
+	bool quiet, json;
+	int color;
+};
+
+static int bad_usage(const char *msg)
+{
+	fprintf(stderr, "gpuattest verify: %s (see 'gpuattest help verify')\n", msg);
+	return GPUATTEST_BAD_INPUT;
+}
+
+static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struct verify_args *va)
+{
+	unsigned char nonce[32];
+	time_t at;
+	int c;
+
+	memset(va, 0, sizeof(*va));
+	va->format = "text";
+	va->color = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", verify_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_EVIDENCE: va->evidence = optarg; break;
+		case OPT_REPORT: va->report = optarg; break;
+		case OPT_CHAIN: va->chain = optarg; break;
+		case OPT_NONCE:
+			if (cli_parse_nonce(optarg, nonce) != 0)
+				return GPUATTEST_BAD_INPUT;
+			gpuattest_config_set_nonce(cfg, nonce, 32);
+			break;
+		case OPT_RIM_DIR:
+			if (access(optarg, R_OK | X_OK) != 0) {
+				fprintf(stderr, "gpuattest: --rim-dir %s: not a readable directory\n", optarg);
+				return GPUATTEST_BAD_INPUT;
+			}
+			if (gpuattest_config_add_rim_dir(cfg, optarg) != 0)
+				return bad_usage(gpuattest_config_error(cfg));
+			break;
+		case OPT_ANCHOR:
+			if (gpuattest_config_add_trust_anchor_file(cfg, optarg) != 0)
+				return bad_usage(gpuattest_config_error(cfg));
+			break;
+		case OPT_NO_PINNED: gpuattest_config_no_pinned_anchors(cfg); break;
+		case OPT_NO_OCSP: gpuattest_config_insecure_skip_revocation(cfg); break;
+		case OPT_AT:
+			if (cli_parse_time(optarg, &at) != 0)
+				return GPUATTEST_BAD_INPUT;
+			gpuattest_config_set_time(cfg, at);
+			break;
+		case OPT_FORMAT: va->format = optarg; break;
+		case OPT_QUIET: va->quiet = true; break;
+		case OPT_COLOR: va->color = 1; break;
+		case OPT_NO_COLOR: va->color = 0; break;
+		case OPT_NVML_LIB: va->nvml_lib = optarg; break;
+		case OPT_HELP: cli_usage_verify(stdout); return -1;
+		default: return bad_usage("unknown option");
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument");
+	if (strcmp(va->format, "text") != 0 && strcmp(va->format, "json") != 0)
+		return bad_usage("--format must be text or json");
+	va->json = strcmp(va->format, "json") == 0;
+	if (va->evidence != NULL && va->report != NULL)
+		return bad_usage("give either --evidence or --report, not both");
+	if ((va->report != NULL) != (va->chain != NULL))
+		return bad_usage("--report and --cert-chain go together");
+	if (va->color < 0)
+		va->color = isatty(STDOUT_FILENO);
+	return 0;
+}
+
+static int print_result(const struct verify_args *va, gpuattest_result *res)
+{
+	int verdict = gpuattest_result_verdict(res);
+	char *out;
+
+	if (va->quiet)
+		return verdict;
+	out = va->json ? gpuattest_result_json(res) : gpuattest_result_text(res, va->color);
+	if (out == NULL) {
+		fprintf(stderr, "gpuattest: out of memory\n");
+		return GPUATTEST_INCOMPLETE;
+	}
+	fputs(out, stdout);
+	if (va->json)
+		fputc('\n', stdout);
+	free(out);
+	return verdict;
+}
+
+int cli_verify(int argc, char **argv)
+{
+	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_result *res = NULL;
+	struct verify_args va;
+	int rc;
+
+	if (cfg == NULL) {
+		fprintf(stderr, "gpuattest: out of memory\n");
+		return GPUATTEST_INCOMPLETE;
+	}
+	rc = parse_verify_args(argc, argv, cfg, &va);
+	if (rc != 0) {
+		gpuattest_config_free(cfg);
+		return rc < 0 ? 0 : rc;
+	}
+	if (va.evidence != NULL)
+		rc = gpuattest_verify_evidence_file(cfg, va.evidence, &res);
+	else if (va.report != NULL)
+		rc = gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
+	else
+		rc = collect_verify_live(cfg, va.nvml_lib, va.quiet, &res);
+	if (rc != 0) {
+		/* Live collection reports its own "could not complete" errors. */
+		if (va.evidence == NULL && va.report == NULL) {
+			gpuattest_config_free(cfg);
+			return GPUATTEST_INCOMPLETE;
+		}
+		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		gpuattest_config_free(cfg);
+		return GPUATTEST_BAD_INPUT;
+	}
+	rc = print_result(&va, res);
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+	return rc;
+}

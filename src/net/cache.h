@@ -1,0 +1,89 @@
+/*
+ * net/cache: the on-disk cache of RIMs and OCSP responses.
+ *
+ * Owns: where the cache lives, its file layout, atomic writes, expiry of
+ * OCSP entries, listing and clearing.
+ *
+ * Never: vouches for what it returns. A RIM comes back only if its bytes
+ * still hash to the name they are stored under; its signature and chain are
+ * re-verified by the RIM layer on every use, so "kept until the signing
+ * certificate expires" is enforced by that re-verification (and
+ * cache_prune_rims removes entries whose signer has expired). An OCSP entry
+ * is returned only while the response's own nextUpdate (read from the
+ * response, never from a side file) is not past; its signature is
+ * re-verified by the OCSP code, and a cached answer can never match a fresh
+ * nonce.
+ *
+ * Location (cache_open(NULL)):
+ *   $GPUATTEST_CACHE_DIR if set; else /var/cache/gpuattest when running as
+ *   root (euid 0); else $XDG_CACHE_HOME/gpuattest (absolute paths only, per
+ *   the XDG spec); else $HOME/.cache/gpuattest.
+ * Layout:
+ *   rims/<sha256 hex>.xml      RIM documents, content-addressed
+ *   rims/by-id/<rim id>        the sha256 hex of the document for that id
+ *   ocsp/<key>.der             OCSP responses; key = hex SHA-256 of the DER
+ *                              CertID (SHA-1 CertID), see ocsp_certid_key
+ * Two processes may write at once: every file is written to a unique
+ * temporary name and renamed into place, so a reader sees the old or the
+ * new file, never a torn one. Directories are created 0700 (0755 for the
+ * system cache).
+ */
+#ifndef GPA_NET_CACHE_H
+#define GPA_NET_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/util.h"
+
+#define GPA_CACHE_MAX_OCSP	(256u << 10)
+
+struct gpa_cache;
+
+/* Opens (creating directories as needed) the cache at dir, or at the default
+ * location when dir is NULL. NULL with a message on failure. */
+struct gpa_cache *cache_open(const char *dir, struct gpa_err *e);
+void cache_close(struct gpa_cache *c);
+const char *cache_root(const struct gpa_cache *c);
+/* The default location, as described above, into buf. 0 ok, -1 none (no HOME). */
+int cache_default_dir(char *buf, size_t len, struct gpa_err *e);
+
+/* RIMs. get: 1 found (malloc'd bytes, re-hashed against the stored name),
+ * 0 not cached, -1 error (a corrupt entry is removed and reported as 0). */
+int cache_rim_put(struct gpa_cache *c, const char *id, const uint8_t *xml, size_t len,
+    struct gpa_err *e);
+int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
+    struct gpa_err *e);
+
+/* OCSP responses by key (64 lowercase hex). get: 1 found and its
+ * nextUpdate (thisUpdate + 1 h when absent) is not before `at`, 0 not
+ * cached or expired (an expired entry is removed), -1 error. */
+int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, size_t len,
+    struct gpa_err *e);
+int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **der, size_t *len,
+    struct gpa_err *e);
+
+enum gpa_cache_kind { GPA_CACHE_RIM, GPA_CACHE_OCSP };
+
+struct gpa_cache_entry {
+	enum gpa_cache_kind kind;
+	char name[160];		/* RIM id, or OCSP key */
+	char sha256[65];	/* RIM: content hash; OCSP: "" */
+	size_t size;
+	time_t expires;		/* OCSP: nextUpdate; RIM: signer notAfter; 0 unknown */
+	bool expired;		/* expires < now */
+};
+
+/* Every entry (RIMs by id, then OCSP responses), malloc'd array. */
+int cache_list(struct gpa_cache *c, time_t now, struct gpa_cache_entry **out, size_t *n,
+    struct gpa_err *e);
+/* Removes every cache file (and leftover temporary files). Returns how many
+ * files were removed, -1 on error. */
+long cache_clear(struct gpa_cache *c, struct gpa_err *e);
+/* Removes OCSP entries past nextUpdate and RIMs whose signer certificate
+ * (the first ds:X509Certificate) expired before `now`; returns the count. */
+long cache_prune(struct gpa_cache *c, time_t now, struct gpa_err *e);
+
+#endif
