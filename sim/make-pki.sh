@@ -30,7 +30,7 @@
 #       is valid for 2 years from its creation.
 #
 # OCSP (for tests): one responder per issuing CA, e.g.
-#   openssl ocsp -port 127.0.0.1:8901 -index OUT/ca/prov-gh100/index.txt \
+#   openssl ocsp -port 8901 -index OUT/ca/prov-gh100/index.txt \
 #       -CA OUT/ca/prov-gh100/ca.crt -rsigner OUT/ca/prov-gh100/ocsp.crt \
 #       -rkey OUT/ca/prov-gh100/ocsp.key -nmin 60
 # and to revoke a BROM cert (then restart the responder):
@@ -139,7 +139,7 @@ issue() {
 	shift 6
 	echo "$serial" >"$cadir/serial"
 	openssl req -new -key "$key" -subj "$subj" -config "$CNF" 2>/dev/null |
-		GPA_CADIR=$cadir openssl ca -batch -notext -config "$CNF" -extensions "$ext" \
+		GPA_CADIR=$cadir openssl ca -batch -notext -preserveDN -config "$CNF" -extensions "$ext" \
 			-in /dev/stdin -out "$out" "$@" 2>/dev/null ||
 		{ echo "$0: signing $subj failed" >&2; exit 1; }
 }
@@ -154,7 +154,7 @@ make_root() {
 	[ -s "$d/ca.crt" ] && return 0
 	echo "$(serial16)" >"$d/serial"
 	openssl req -new -key "$d/ca.key" -subj "$2" -config "$CNF" 2>/dev/null |
-		GPA_CADIR=$d openssl ca -batch -notext -selfsign -keyfile "$d/ca.key" -config "$CNF" \
+		GPA_CADIR=$d openssl ca -batch -notext -preserveDN -selfsign -keyfile "$d/ca.key" -config "$CNF" \
 			-extensions ext_root -startdate "$DEV_START" -enddate "$3" \
 			-in /dev/stdin -out "$d/ca.crt.tmp" 2>/dev/null ||
 		{ echo "$0: self-signing $2 failed" >&2; exit 1; }

@@ -67,11 +67,9 @@ static struct {
 	unsigned ready_in_memory;
 } g;
 
-static void sim_log(const char *fmt, const char *arg)
+static void sim_log(const char *msg)
 {
-	fprintf(stderr, "gpuattest nvml simulator: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
+	fprintf(stderr, "gpuattest nvml simulator: %s\n", msg);
 }
 
 /* ---------------- init / shutdown ---------------- */
@@ -132,7 +130,7 @@ static nvmlReturn_t init_locked(void)
 	if (rc == -1)
 		return NVML_ERROR_DRIVER_NOT_LOADED;
 	if (rc != 0) {
-		sim_log("%s", err);
+		sim_log(err);
 		return NVML_ERROR_UNKNOWN;
 	}
 	code = sim_fault_error_code(&g.cfg, SIM_FAULT_NVML_ERROR, "nvmlInit_v2", -1);
@@ -143,7 +141,7 @@ static nvmlReturn_t init_locked(void)
 		return (nvmlReturn_t)code;
 	}
 	if (load_devices(err, sizeof(err)) != 0) {
-		sim_log("%s", err[0] ? err : "out of memory");
+		sim_log(err[0] ? err : "out of memory");
 		release_state();
 		return NVML_ERROR_UNKNOWN;
 	}

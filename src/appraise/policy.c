@@ -102,9 +102,12 @@ static void check_rim(const struct gpa_appraise_cfg *cfg, struct gpa_device_resu
 
 	snprintf(what, sizeof(what), "%s RIM %s", r->kind, r->id);
 	if (!r->fetched) {
-		if (r->fetch_status == GPA_FETCH_NOT_FOUND)
-			add(d, "rim-fetch", GPA_CHECK_NOT_DONE, "%s RIM %s is not available (%s)%s", r->kind, r->id,
-			    r->fetch_error, cfg->nsources == 0 ? "; give --rim-dir DIR" : "");
+		if (cfg->nsources == 0)
+			add(d, "rim-fetch", GPA_CHECK_NOT_DONE,
+			    "%s RIM %s is not available: no RIM source was given (--rim-dir DIR)", r->kind, r->id);
+		else if (r->fetch_status == GPA_FETCH_NOT_FOUND)
+			add(d, "rim-fetch", GPA_CHECK_NOT_DONE, "%s RIM %s is not available (%s)", r->kind, r->id,
+			    r->fetch_error);
 		else
 			add(d, "rim-fetch", GPA_CHECK_NOT_DONE, "%s RIM %s could not be fetched: %s", r->kind,
 			    r->id, r->fetch_error);

@@ -61,6 +61,18 @@ static int decode_field(const char *b64, size_t max, uint8_t **out, size_t *outl
 	return 0;
 }
 
+/* Strings too long for their fixed-size field are refused, not cut: a cut
+ * can split a UTF-8 sequence, and evidence_to_json could then not write the
+ * item back. */
+static int fits(const char *v, size_t cap, const char *where, const char *key, struct gpa_err *e)
+{
+	if (v != NULL && strlen(v) >= cap) {
+		gpa_err_set(e, "%s: \"%s\" is longer than %zu bytes", where, key, cap - 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_item(json_t *obj, json_t *outer, enum gpa_device_kind kind,
     struct evidence_item *it, const char *where, struct gpa_err *e)
 {
@@ -85,6 +97,8 @@ static int parse_item(json_t *obj, json_t *outer, enum gpa_device_kind kind,
 			return -1;
 	}
 	it->kind = kind;
+	if (fits(arch, sizeof(it->arch), where, "arch", e) || fits(uuid, sizeof(it->uuid), where, "uuid", e))
+		return -1;
 	if (arch != NULL)
 		snprintf(it->arch, sizeof(it->arch), "%s", arch);
 	if (uuid != NULL)
@@ -259,14 +273,18 @@ int evidence_common_nonce(const struct evidence_set *set, uint8_t nonce[SPDM_NON
     struct gpa_err *e)
 {
 	int found = 0;
+	size_t first = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		if (!set->items[i].has_nonce)
 			continue;
 		if (found && memcmp(nonce, set->items[i].nonce, SPDM_NONCE_LEN) != 0) {
-			gpa_err_set(e, "evidence entry %zu has a different nonce from entry 0; one verification uses one nonce", i);
+			gpa_err_set(e, "evidence entry %zu has a different nonce from entry %zu; one verification uses one nonce",
+			    i, first);
 			return -1;
 		}
+		if (!found)
+			first = i;
 		memcpy(nonce, set->items[i].nonce, SPDM_NONCE_LEN);
 		found = 1;
 	}
@@ -288,13 +306,14 @@ char *evidence_to_json(const struct evidence_set *set)
 		json_t *o = json_object();
 
 		hex_encode(it->nonce, SPDM_NONCE_LEN, nonce);
+		/* No nonce is written for an item that has none (a raw report):
+		 * an invented all-zero nonce would read back as a real one. */
 		if (ev == NULL || cert == NULL || o == NULL ||
 		    json_object_set_new(o, "arch", json_string(it->arch)) ||
-		    json_object_set_new(o, "nonce", json_string(nonce)) ||
+		    (it->has_nonce && json_object_set_new(o, "nonce", json_string(nonce))) ||
 		    json_object_set_new(o, "evidence", json_string(ev)) ||
 		    json_object_set_new(o, "certificate", json_string(cert)) ||
-		    (it->uuid[0] && json_object_set_new(o, "uuid", json_string(it->uuid))) ||
-		    json_array_append_new(arr, o)) {
+		    (it->uuid[0] && json_object_set_new(o, "uuid", json_string(it->uuid)))) {
 			free(ev);
 			free(cert);
 			json_decref(o);
@@ -302,6 +321,9 @@ char *evidence_to_json(const struct evidence_set *set)
 		}
 		free(ev);
 		free(cert);
+		/* json_array_append_new releases o itself when it fails. */
+		if (json_array_append_new(arr, o) != 0)
+			goto out;
 	}
 	out = json_dumps(arr, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 out:

@@ -178,6 +178,7 @@ static void global_init_once(void)
 {
 	xmlInitParser();
 	xmlSetExternalEntityLoader(refuse_external_entity);
+	/* Quiet from the start; set again below because backend init resets it. */
 	xmlSecErrorsSetCallback(xmlsec_error);
 	if (xmlSecCheckVersion() != 1) {
 		snprintf(g_init_error, sizeof(g_init_error),
@@ -195,6 +196,7 @@ static void global_init_once(void)
 		snprintf(g_init_error, sizeof(g_init_error), "xmlsec OpenSSL backend init failed");
 		return;
 	}
+	xmlSecErrorsSetCallback(xmlsec_error);
 	g_init_rc = 0;
 }
 

@@ -417,6 +417,46 @@ static void test_hash_change_breaks_signature(void)
 	free(g);
 }
 
+/* A SignatureValue of the wrong size or encoding is a failed verification
+ * with xmlsec's reason, not a parse error. */
+static void test_malformed_signature_value(void)
+{
+	SHARED_OR_SKIP(p, DRIVER_595);
+	static const char *const vals[] = { "AAAA", "!!", "" };
+	size_t len;
+	uint8_t *g = read_all(p, &len);
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		const char *s = strstr((const char *)g, "<ds:SignatureValue>");
+		const char *end = s ? strstr(s, "</ds:SignatureValue>") : NULL;
+		char *old, rep[128];
+		struct gpa_err e;
+		struct rim *r = NULL;
+		size_t mlen;
+		uint8_t *m;
+
+		CHECK(s != NULL && end != NULL);
+		if (s == NULL || end == NULL)
+			break;
+		old = strndup(s, (size_t)(end - s));
+		snprintf(rep, sizeof(rep), "<ds:SignatureValue>%s", vals[i]);
+		m = replace_once(g, len, old, rep, &mlen);
+		CHECK_INT(load_at(m, mlen, NULL, T_2026, &r, &e), 0);
+		if (r != NULL) {
+			CHECK(r->signature_checked);
+			CHECK(!r->signature_valid);
+			/* xmlsec's own reason, captured instead of printed */
+			CHECK_CONTAINS(r->signature_detail, "xmlsec ");
+			if (getenv("RIM_TEST_VERBOSE") != NULL)
+				printf("  detail: %s\n", r->signature_detail);
+		}
+		rim_free(r);
+		free(m);
+		free(old);
+	}
+	free(g);
+}
+
 /* The key is the first certificate: drop it and the L3 CA's key is tried. */
 static void test_signer_must_be_first_certificate(void)
 {
@@ -867,6 +907,7 @@ int main(void)
 	RUN(test_wrong_anchor);
 	RUN(test_b64_text_refused);
 	RUN(test_hash_change_breaks_signature);
+	RUN(test_malformed_signature_value);
 	RUN(test_signer_must_be_first_certificate);
 	RUN(test_wrapping_shapes_refused);
 	RUN(test_signature_moved_into_payload);

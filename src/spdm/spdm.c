@@ -43,17 +43,23 @@ static int parse_request(struct gpa_rd *rd, struct spdm_report *r, struct gpa_er
 	return 0;
 }
 
-static int parse_block(struct gpa_rd *rd, struct spdm_block *b, int n, struct gpa_err *e)
+/* base: offset of the measurement record in the report, so that messages
+ * name absolute offsets like every other message of this parser. */
+static int parse_block(struct gpa_rd *rd, size_t base, struct spdm_block *b, int n,
+    struct gpa_err *e)
 {
-	size_t start = rd->off;
+	size_t start = base + rd->off;
 	struct gpa_rd inner;
 	const uint8_t *body;
 
 	b->index = rd_u8(rd);
 	b->spec = rd_u8(rd);
 	b->size = rd_u16le(rd);
-	if (truncated(rd, e, "measurement block header", start))
+	if (rd->failed) {
+		gpa_err_set(e, "measurement block %d at offset %zu: its 4-byte header runs past the measurement record (%zu bytes left)",
+		    n, start, rd->len - (start - base));
 		return -1;
+	}
 	body = rd_bytes(rd, b->size);
 	if (body == NULL) {
 		gpa_err_set(e, "measurement block %d at offset %zu: MeasurementSize %u runs past the measurement record",
@@ -95,8 +101,7 @@ static int parse_record(struct gpa_rd *rd, struct spdm_report *r, struct gpa_err
 	}
 	rd_init(&rr, rec, r->record_len);
 	for (int i = 0; i < r->nblocks; i++) {
-		if (parse_block(&rr, &r->blocks[i], i, e) != 0) {
-			/* Offsets inside rr are relative to the record. */
+		if (parse_block(&rr, rec_off, &r->blocks[i], i, e) != 0) {
 			gpa_err_prefix(e, "measurement record at offset %zu", rec_off);
 			return -1;
 		}

@@ -677,6 +677,14 @@ static void test_generated_validity(void)
 		CHECK_INT(anchors_add_pem(b, ica, strlen(ica), "ica.pem", &e), 0);
 		sk = stack_of(below, NULL, NULL);
 		CHECK_INT(validate(b, GPA_ANCHOR_DEVICE, sk, at, d, sizeof(d)), GPA_CERT_INVALID);
+		/* With its root trusted too, the path runs through the trusted ICA,
+		 * but the chain must still carry every certificate below the root. */
+		CHECK_INT(anchors_add_pem(b, pem, strlen(pem), "root.pem", &e), 0);
+		CHECK_INT(validate(b, GPA_ANCHOR_DEVICE, sk, at, d, sizeof(d)), GPA_CERT_INVALID);
+		CHECK_CONTAINS(d, "chain has 1 certificates but the validated path needs 3");
+		sk_X509_pop_free(sk, X509_free);
+		sk = stack_of(below, leaf_ca, NULL);
+		CHECK_INT(validate(b, GPA_ANCHOR_DEVICE, sk, at, d, sizeof(d)), GPA_CERT_VALID);
 		sk_X509_pop_free(sk, X509_free);
 		X509_free(below);
 		free(ica);
@@ -849,6 +857,13 @@ static void test_chain_from_pem_strict(void)
 		sk_X509_pop_free(sk, X509_free);
 	}
 	CHECK_INT(pem_count(pem, len, 0, m, sizeof(m)), -1);
+	/* Empty body; END marker glued to the base64. */
+	snprintf(buf, 2 * len + 64, "%s\n\n-----END CERTIFICATE-----\n", begin);
+	CHECK_INT(pem_count(buf, strlen(buf), 16, m, sizeof(m)), -1);
+	CHECK_CONTAINS(m, "certificate 1: not a valid X.509 certificate");
+	snprintf(buf, 2 * len + 64, "%s\nAAAA-----END CERTIFICATE-----\n", begin);
+	CHECK_INT(pem_count(buf, strlen(buf), 16, m, sizeof(m)), -1);
+	CHECK_CONTAINS(m, "certificate 1: END marker not at the start of a line");
 	free(buf);
 	free(pem);
 }
@@ -1240,6 +1255,12 @@ static void test_fwid_malformed(void)
 		t[a6 + 2 + 63 + 2] = 0x02;
 		CHECK_INT(fwid_of(bleaf, B, t, bl, f, m, sizeof(m)), -1);
 		CHECK_CONTAINS(m, "fwids entry 1");
+		/* Second entry's OID ends inside a sub-identifier. */
+		memcpy(t, bbuf, bl);
+		CHECK(t[a6 + 2 + 63 + 4 + 8] == 0x02);
+		t[a6 + 2 + 63 + 4 + 8] = 0x82;
+		CHECK_INT(fwid_of(bleaf, B, t, bl, f, m, sizeof(m)), -1);
+		CHECK_CONTAINS(m, "fwids entry 1: FWID hash algorithm is not a valid OID");
 		/* Without [6], with an empty [6], with only the first FWID entry. */
 		{
 			const uint8_t *before = bbuf + 3, *after = bbuf + a6 + 2 + 0x7e;
@@ -1358,7 +1379,7 @@ static void test_certinfo(void)
 		CHECK(cert_subject_cn(x) == NULL);
 		/* Two CNs are ambiguous. */
 		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"one", -1, -1, 0);
-		X509_NAME_delete_entry(n, 0);
+		X509_NAME_ENTRY_free(X509_NAME_delete_entry(n, 0));
 		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"two", -1, -1, 0);
 		X509_set_subject_name(x, n);
 		CHECK(cert_subject_cn(x) == NULL);

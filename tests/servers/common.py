@@ -29,8 +29,19 @@ def _watchdog(parent, lifetime):
             os._exit(0)
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: concurrent clients beyond
+    # it see a dropped SYN and a 1 s retransmit, which would hide the very
+    # concurrency the tests measure.
+    request_queue_size = 128
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients hanging up early (size limits, timeouts) are expected
+
+
 def serve(handler_cls, args):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
+    server = Server(("127.0.0.1", 0), handler_cls)
     server.daemon_threads = True
     threading.Thread(target=_watchdog, args=(os.getppid(), args.lifetime), daemon=True).start()
     tmp = args.port_file + ".tmp"

@@ -7,6 +7,7 @@
 #   leaf_revoked.pem    issued by ica, revoked (keyCompromise)
 #   leaf_hold.pem       issued by ica, revoked (certificateHold)
 #   leaf_unknown.pem    issued by ica, absent from ica's index (responder says unknown)
+#   leaf_gpu0..7.pem    issued by ica, good (eight distinct questions for concurrency)
 #   ocsp_ica.pem/key    delegated responder for ica (id-kp-OCSPSigning, issued by ica)
 #   rogue.pem/key       "responder" issued by root with id-kp-OCSPSigning: NOT authorised
 #                       for certificates issued by ica (wrong issuer)
@@ -91,7 +92,7 @@ CADB=db_root openssl ca -batch -notext -config ca.cnf -selfsign -keyfile root.ke
 newkey ica;    csr ica "Test Intermediate CA"; sign ica db_root root.pem root.key v3_ca
 newkey rogue;  csr rogue "Rogue OCSP Responder"; sign rogue db_root root.pem root.key v3_ocsp
 newkey ocsp_ica; csr ocsp_ica "Test ICA OCSP Responder"; sign ocsp_ica db_ica ica.pem ica.key v3_ocsp
-for n in good revoked hold; do
+for n in good revoked hold gpu0 gpu1 gpu2 gpu3 gpu4 gpu5 gpu6 gpu7; do
 	newkey "leaf_$n"; csr "leaf_$n" "Leaf $n"; sign "leaf_$n" db_ica ica.pem ica.key v3_leaf
 done
 # leaf_unknown: issued by ica but left out of its database.

@@ -1,0 +1,360 @@
+/*
+ * net/rimsvc: RIM documents by id from a directory, a bundle, the cache or
+ * NVIDIA's RIM service (policy in rimsvc.h).
+ *
+ * Must never: return service bytes whose id or sha256 disagree with what was
+ * asked, or use an id in a path or URL before rim_id_valid accepts it.
+ */
+#include "net/rimsvc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "net/bundle.h"
+#include "net/cache.h"
+#include "rim/rim.h"
+
+/* The service's JSON adds base64 (4/3) and a few short fields. */
+#define RIMSVC_MAX_BODY	((size_t)GPA_RIM_MAX_BYTES / 3 * 4 + 65536)
+
+/* snprintf that may truncate (messages only): keeps gcc's truncation
+ * analysis, which cannot see our length bounds, out of the way. */
+static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+bool rim_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (id == NULL || id[0] == '.' || id[0] == '\0')
+		return false;
+	for (; id[n]; n++) {
+		unsigned char c = (unsigned char)id[n];
+		if (!(isalnum(c) || c == '_' || c == '.' || c == '-') || c > 0x7e || n >= 128)
+			return false;
+	}
+	return true;
+}
+
+const char *rim_fetch_status_name(enum gpa_rim_fetch_status s)
+{
+	switch (s) {
+	case GPA_RIM_FETCH_OK: return "ok";
+	case GPA_RIM_FETCH_NOT_FOUND: return "not-found";
+	case GPA_RIM_FETCH_FORBIDDEN: return "forbidden";
+	case GPA_RIM_FETCH_ERROR: return "error";
+	}
+	return "error";
+}
+
+const char *rim_source_name(enum gpa_rim_source s)
+{
+	switch (s) {
+	case GPA_RIM_FROM_NONE: return "none";
+	case GPA_RIM_FROM_DIR: return "directory";
+	case GPA_RIM_FROM_BUNDLE: return "bundle";
+	case GPA_RIM_FROM_CACHE: return "cache";
+	case GPA_RIM_FROM_SERVICE: return "service";
+	}
+	return "none";
+}
+
+void rim_fetch_clear(struct gpa_rim_fetch *f)
+{
+	free(f->xml);
+	memset(f, 0, sizeof(*f));
+}
+
+static const char *json_str(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int rimsvc_parse(const uint8_t *body, size_t len, const char *id, uint8_t **xml, size_t *xml_len,
+    char *detail, size_t detail_len)
+{
+	json_error_t jerr;
+	json_t *root;
+	const char *got_id, *rim, *sha;
+	uint8_t md[SHA256_DIGEST_LENGTH], want[SHA256_DIGEST_LENGTH];
+	int rc = -1;
+
+	*xml = NULL;
+	*xml_len = 0;
+	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		snprintf(detail, detail_len, "answer is not a JSON object%s%s", root ? "" : ": ",
+		    root ? "" : jerr.text);
+		goto out;
+	}
+	got_id = json_str(root, "id");
+	rim = json_str(root, "rim");
+	sha = json_str(root, "sha256");
+	if (got_id == NULL || rim == NULL || sha == NULL) {
+		snprintf(detail, detail_len, "answer lacks a string \"id\", \"rim\" or \"sha256\"");
+		goto out;
+	}
+	if (strcmp(got_id, id) != 0) {
+		snprintf(detail, detail_len, "answer is for RIM \"%.128s\", not the one asked for", got_id);
+		goto out;
+	}
+	if (strlen(sha) != 64 || hex_decode(sha, 64, want, sizeof(want), false) != 32) {
+		snprintf(detail, detail_len, "answer's sha256 is not 64 hex digits");
+		goto out;
+	}
+	if (b64_decode(rim, strlen(rim), true, xml, xml_len) != 0) {
+		snprintf(detail, detail_len, "answer's \"rim\" is not valid base64");
+		goto out;
+	}
+	if (*xml_len == 0 || *xml_len > GPA_RIM_MAX_BYTES) {
+		snprintf(detail, detail_len, "RIM of %zu bytes", *xml_len);
+		goto out;
+	}
+	SHA256(*xml, *xml_len, md);
+	if (memcmp(md, want, sizeof(md)) != 0) {
+		snprintf(detail, detail_len, "the RIM's SHA-256 does not match the answer's sha256");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*xml);
+		*xml = NULL;
+		*xml_len = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
+static void take_answer(const char *base, const char *id, struct gpa_http_resp *hr,
+    struct gpa_rim_fetch *f)
+{
+	char why[300];
+
+	f->status = GPA_RIM_FETCH_ERROR;
+	f->detail[0] = 0;
+	f->http_status = hr->ok ? hr->status : 0;
+	if (!hr->ok) {
+		say(f->detail, sizeof(f->detail), "RIM service %s: %s", base, hr->error);
+	} else if (hr->status == 404) {
+		f->status = GPA_RIM_FETCH_NOT_FOUND;
+		say(f->detail, sizeof(f->detail),
+		    "RIM service %s has no RIM with id %s (HTTP 404): NVIDIA has not published it", base, id);
+	} else if (hr->status == 401 || hr->status == 403) {
+		f->status = GPA_RIM_FETCH_FORBIDDEN;
+		say(f->detail, sizeof(f->detail),
+		    "RIM service %s refused access (HTTP %ld): check the service key", base, hr->status);
+	} else if (hr->status != 200) {
+		say(f->detail, sizeof(f->detail), "RIM service %s: HTTP %ld for %s", base,
+		    hr->status, id);
+	} else if (rimsvc_parse(hr->body, hr->len, id, &f->xml, &f->len, why, sizeof(why)) != 0) {
+		say(f->detail, sizeof(f->detail), "RIM service %s: %s: %s", base, id, why);
+	} else {
+		f->status = GPA_RIM_FETCH_OK;
+		f->source = GPA_RIM_FROM_SERVICE;
+	}
+}
+
+/* The base without trailing slashes, into buf. */
+static int clean_base(const char *base, char *buf, size_t len, struct gpa_err *e)
+{
+	size_t n;
+
+	if (base == NULL)
+		base = GPA_RIM_DEFAULT_BASE_URL;
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= len - 200) {
+		gpa_err_set(e, "RIM service URL: empty or too long");
+		return -1;
+	}
+	memcpy(buf, base, n);
+	buf[n] = 0;
+	return 0;
+}
+
+static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
+    const char *const *ids, const size_t *which, size_t n, struct gpa_rim_fetch *out,
+    struct gpa_err *e)
+{
+	struct gpa_http_opts def;
+	struct gpa_http_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	struct gpa_http_resp *resps = calloc(n ? n : 1, sizeof(*resps));
+	char (*urls)[2048] = calloc(n ? n : 1, sizeof(*urls));
+	char base[2048];
+	int rc = -1;
+
+	if (reqs == NULL || resps == NULL || urls == NULL) {
+		gpa_err_set(e, "RIM service: out of memory");
+		goto out;
+	}
+	if (clean_base(base_url, base, sizeof(base), e) != 0)
+		goto out;
+	if (http == NULL) {
+		http_opts_default(&def);
+		http = &def;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const char *id = ids[which[k]];
+		say(urls[k], sizeof(urls[k]), "%s/v1/rim/%s", base, id);
+		reqs[k] = (struct gpa_http_req){ .method = "GET", .url = urls[k],
+		    .accept = "application/json", .max_body = RIMSVC_MAX_BODY };
+	}
+	if (http_perform_all(http, reqs, resps, n, e) != 0) {
+		gpa_err_prefix(e, "RIM service");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		take_answer(base, ids[which[k]], &resps[k], &out[which[k]]);
+	rc = 0;
+out:
+	for (size_t k = 0; resps && k < n; k++)
+		http_resp_clear(&resps[k]);
+	free(reqs);
+	free(resps);
+	free(urls);
+	return rc;
+}
+
+static int check_ids(const char *const *ids, size_t n, struct gpa_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!rim_id_valid(ids[i])) {
+			gpa_err_set(e, "RIM id \"%.128s\": only letters, digits, '_', '.', '-' allowed",
+			    ids[i] ? ids[i] : "(null)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
+    const char *const *ids, size_t n, struct gpa_rim_fetch *out, struct gpa_err *e)
+{
+	size_t *which;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	if (check_ids(ids, n, e) != 0)
+		return -1;
+	if ((which = calloc(n ? n : 1, sizeof(*which))) == NULL) {
+		gpa_err_set(e, "RIM service: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		which[i] = i;
+	rc = fetch_subset(http, base_url, ids, which, n, out, e);
+	free(which);
+	return rc;
+}
+
+/* DIR/<id>.xml: 1 found, 0 absent, -1 unreadable (error in f). */
+static int from_dir(const char *dir, const char *id, struct gpa_rim_fetch *f)
+{
+	char path[PATH_MAX];
+	struct gpa_err fe;
+
+	if (snprintf(path, sizeof(path), "%s/%s.xml", dir, id) >= (int)sizeof(path))
+		return 0;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (file_read(path, GPA_RIM_MAX_BYTES, &f->xml, &f->len, &fe) != 0) {
+		f->status = GPA_RIM_FETCH_ERROR;
+		say(f->detail, sizeof(f->detail), "%s", fe.msg);
+		return -1;
+	}
+	f->status = GPA_RIM_FETCH_OK;
+	f->source = GPA_RIM_FROM_DIR;
+	return 1;
+}
+
+static int from_bundle(const struct gpa_bundle *b, const char *id, struct gpa_rim_fetch *f)
+{
+	const struct gpa_bundle_item *it = bundle_get_rim(b, id);
+
+	if (it == NULL || (f->xml = malloc(it->len + 1)) == NULL)
+		return 0;
+	memcpy(f->xml, it->data, it->len);
+	f->xml[it->len] = 0;
+	f->len = it->len;
+	f->status = GPA_RIM_FETCH_OK;
+	f->source = GPA_RIM_FROM_BUNDLE;
+	return 1;
+}
+
+static void local_lookup(const struct gpa_rim_sources *s, const char *id, struct gpa_rim_fetch *f)
+{
+	struct gpa_err ce;
+
+	if (s->dir != NULL && from_dir(s->dir, id, f) != 0)
+		return;
+	if (s->bundle != NULL && from_bundle(s->bundle, id, f) != 0)
+		return;
+	if (s->cache != NULL && cache_rim_get(s->cache, id, &f->xml, &f->len, &ce) == 1) {
+		f->status = GPA_RIM_FETCH_OK;
+		f->source = GPA_RIM_FROM_CACHE;
+		return;
+	}
+	f->status = GPA_RIM_FETCH_NOT_FOUND;
+	say(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s%s", id,
+	    s->dir ? "the RIM directory, " : "", s->bundle ? "the bundle, " : "",
+	    s->cache ? "the cache, " : "", s->offline ? "and offline" : "");
+}
+
+int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
+    struct gpa_rim_fetch *out, struct gpa_err *e)
+{
+	size_t *which, nw = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	if (check_ids(ids, n, e) != 0)
+		return -1;
+	if ((which = calloc(n ? n : 1, sizeof(*which))) == NULL) {
+		gpa_err_set(e, "RIM: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		local_lookup(s, ids[i], &out[i]);
+		if (out[i].status == GPA_RIM_FETCH_NOT_FOUND && !s->offline)
+			which[nw++] = i;
+	}
+	if (nw > 0 && fetch_subset(s->http, s->service_url, ids, which, nw, out, e) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct gpa_err ce;
+		if (out[i].status != GPA_RIM_FETCH_OK)
+			continue;
+		if (out[i].source == GPA_RIM_FROM_SERVICE && s->cache != NULL)
+			(void)cache_rim_put(s->cache, ids[i], out[i].xml, out[i].len, &ce);
+		if (s->record != NULL &&
+		    bundle_add_rim(s->record, ids[i], out[i].xml, out[i].len, e) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(which);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * net/rimsvc: getting RIM documents by id: NVIDIA's RIM service client and
+ * the composition of RIM sources (attestation-formats.md §7.1, §7.2).
+ *
+ * Owns: GET <base>/v1/rim/<id> for many ids at once, the service's JSON
+ * ({"id", "rim": base64 XML, "sha256", ...}: the id must equal the one asked
+ * for and the sha256 must be that of the decoded document), the mapping of
+ * HTTP outcomes (404 -> not found, 401/403 -> forbidden, anything else ->
+ * error), and the source order: directory (DIR/<id>.xml), collateral
+ * bundle, cache, service. Documents from the service are written to the
+ * cache (content-addressed).
+ *
+ * Never: parses XML or judges a RIM's signature (the RIM layer does, on
+ * every use, whatever the source), or builds a URL or path from an id that
+ * fails rim_id_valid.
+ */
+#ifndef GPA_NET_RIMSVC_H
+#define GPA_NET_RIMSVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/http.h"
+#include "util/util.h"
+
+struct gpa_cache;
+struct gpa_bundle;
+
+#define GPA_RIM_DEFAULT_BASE_URL	"https://rim.attestation.nvidia.com"
+
+/* [A-Za-z0-9_.-]{1,128}, not starting with '.': safe as a file name and a
+ * URL path segment. Every NVIDIA id has this shape. */
+bool rim_id_valid(const char *id);
+
+enum gpa_rim_fetch_status {
+	GPA_RIM_FETCH_OK,
+	GPA_RIM_FETCH_NOT_FOUND,	/* 404 / absent from every source: NVIDIA has not published it */
+	GPA_RIM_FETCH_FORBIDDEN,	/* 401 / 403: service key */
+	GPA_RIM_FETCH_ERROR,		/* network, server, or a malformed / mismatching answer */
+};
+const char *rim_fetch_status_name(enum gpa_rim_fetch_status s); /* "ok", "not-found", "forbidden", "error" */
+
+enum gpa_rim_source {
+	GPA_RIM_FROM_NONE,
+	GPA_RIM_FROM_DIR,
+	GPA_RIM_FROM_BUNDLE,
+	GPA_RIM_FROM_CACHE,
+	GPA_RIM_FROM_SERVICE,
+};
+const char *rim_source_name(enum gpa_rim_source s); /* "none", "directory", "bundle", "cache", "service" */
+
+struct gpa_rim_fetch {
+	enum gpa_rim_fetch_status status;
+	enum gpa_rim_source source;
+	uint8_t *xml;			/* malloc'd document bytes when OK (NUL terminated, not counted) */
+	size_t len;
+	long http_status;		/* 0 when no HTTP answer */
+	char detail[512];		/* why not OK */
+};
+void rim_fetch_clear(struct gpa_rim_fetch *f);
+
+/* Fetches n ids from the service concurrently. base_url NULL: the default.
+ * Returns 0 when every fetch ran (outcomes in out[i]), -1 on bad arguments
+ * (an invalid id, a bad URL) or internal error. */
+int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
+    const char *const *ids, size_t n, struct gpa_rim_fetch *out, struct gpa_err *e);
+
+/* Checks one service answer body for id: fills xml/len, or returns -1 with
+ * the reason in detail. */
+int rimsvc_parse(const uint8_t *body, size_t len, const char *id, uint8_t **xml, size_t *xml_len,
+    char *detail, size_t detail_len);
+
+struct gpa_rim_sources {
+	const char *dir;			/* NULL: none (--rim-dir) */
+	const struct gpa_bundle *bundle;	/* NULL: none */
+	struct gpa_cache *cache;		/* NULL: none */
+	const char *service_url;		/* NULL: GPA_RIM_DEFAULT_BASE_URL (--rim-url) */
+	bool offline;				/* never ask the service */
+	const struct gpa_http_opts *http;	/* NULL: defaults */
+	struct gpa_bundle *record;		/* every document found is added (building a bundle) */
+};
+
+/* Each id from the first source that has it (directory, bundle, cache,
+ * service); all service requests at once. 0 ran (see out[i]), -1 error. */
+int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
+    struct gpa_rim_fetch *out, struct gpa_err *e);
+
+#endif

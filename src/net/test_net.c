@@ -1,0 +1,481 @@
+/*
+ * Tests of net/http and net/rimsvc against tests/servers/rimsvc.py on
+ * 127.0.0.1 (started here, stopped at exit). No other network.
+ */
+#include "harness.h"
+#include "servers/spawn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/bundle.h"
+#include "net/cache.h"
+#include "net/http.h"
+#include "net/rimsvc.h"
+
+static int port = -1;
+static char dir[512];
+static const char *doc_a = "<SoftwareIdentity name=\"A\"/>\n";
+static const char *doc_b = "<SoftwareIdentity name=\"B (from the directory)\"/>\n";
+
+static void write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(s, f);
+		fclose(f);
+	}
+}
+
+static void start_server(void)
+{
+	char d[600], p[700];
+
+	snprintf(dir, sizeof(dir), "%s/rims", spawn_tmpdir());
+	snprintf(d, sizeof(d), "mkdir -p '%s'", dir);
+	if (spawn_sh(d) != 0)
+		return;
+	snprintf(p, sizeof(p), "%s/NV_TEST_A.xml", dir);
+	write_file(p, doc_a);
+	for (int i = 0; i < 8; i++) {
+		snprintf(p, sizeof(p), "%s/NV_TEST_GPU%d.xml", dir, i);
+		write_file(p, doc_a);
+	}
+	{
+		char *argv[] = { "python3", "tests/servers/rimsvc.py", "--dir", dir, "--lifetime", "120",
+		    NULL };
+		port = spawn_server(argv, "rimsvc");
+	}
+}
+
+#define NEED_SERVER() do { if (port < 0) SKIP("rimsvc.py did not start (python3?)"); } while (0)
+
+static void url(char *buf, size_t len, const char *path)
+{
+	snprintf(buf, len, "http://127.0.0.1:%d%s", port, path);
+}
+
+static void fast_opts(struct gpa_http_opts *o)
+{
+	http_opts_default(o);
+	o->connect_timeout_ms = 1000;
+	o->timeout_ms = 2000;
+	o->total_timeout_ms = 5000;
+	o->backoff_base_ms = 10;
+	o->backoff_max_ms = 40;
+}
+
+static int get1(const struct gpa_http_opts *o, const char *path, struct gpa_http_resp *r)
+{
+	char u[256];
+	struct gpa_http_req q = { .method = "GET", .accept = "application/json" };
+	struct gpa_err e;
+
+	url(u, sizeof(u), path);
+	q.url = u;
+	return http_perform_all(o, &q, r, 1, &e);
+}
+
+static void test_opts_env(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_err e;
+
+	setenv("GPUATTEST_HTTP_TIMEOUT_MS", "1234", 1);
+	setenv("GPUATTEST_HTTP_RETRIES", "0", 1);
+	setenv("GPUATTEST_SERVICE_KEY", "k-123", 1);
+	CHECK_INT(http_opts_from_env(&o, &e), 0);
+	CHECK_INT(o.timeout_ms, 1234);
+	CHECK_INT(o.max_retries, 0);
+	CHECK_INT(o.connect_timeout_ms, 5000);
+	CHECK_STREQ(o.service_key, "k-123");
+	CHECK(strncmp(o.user_agent, "gpuattest/", 10) == 0);
+	setenv("GPUATTEST_HTTP_RETRIES", "3x", 1);
+	CHECK_INT(http_opts_from_env(&o, &e), -1);
+	CHECK_CONTAINS(e.msg, "GPUATTEST_HTTP_RETRIES");
+	setenv("GPUATTEST_HTTP_RETRIES", "-1", 1);
+	CHECK_INT(http_opts_from_env(&o, &e), -1);
+	setenv("GPUATTEST_HTTP_RETRIES", "99", 1);
+	CHECK_INT(http_opts_from_env(&o, &e), -1);
+	unsetenv("GPUATTEST_HTTP_TIMEOUT_MS");
+	unsetenv("GPUATTEST_HTTP_RETRIES");
+	unsetenv("GPUATTEST_SERVICE_KEY");
+}
+
+static void test_bearer_and_user_agent_on_get(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	snprintf(o.service_key, sizeof(o.service_key), "secret-key");
+	CHECK_INT(get1(&o, "/headers", &r), 0);
+	CHECK(r.ok);
+	CHECK_INT(r.status, 200);
+	CHECK_STREQ(r.content_type, "application/json");
+	CHECK_CONTAINS((const char *)r.body, "\"authorization\": \"Bearer secret-key\"");
+	CHECK_CONTAINS((const char *)r.body, "\"user-agent\": \"gpuattest/");
+	http_resp_clear(&r);
+	o.service_key[0] = 0;
+	CHECK_INT(get1(&o, "/headers", &r), 0);
+	CHECK(r.body && strstr((const char *)r.body, "authorization") == NULL);
+	http_resp_clear(&r);
+}
+
+static void test_bad_inputs_refused(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+	struct gpa_http_req q = { .method = "GET", .url = "file:///etc/passwd" };
+	struct gpa_err e;
+
+	fast_opts(&o);
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), -1);
+	CHECK_CONTAINS(e.msg, "http://");
+	q.url = "ftp://127.0.0.1/x";
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), -1);
+	q.url = "http://127.0.0.1/x";
+	snprintf(o.service_key, sizeof(o.service_key), "abc\r\nX-Injected: 1");
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), -1);
+	CHECK_CONTAINS(e.msg, "service key");
+	o.service_key[0] = 0;
+	q.method = "DELETE";
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), -1);
+}
+
+static void test_retry_500_then_ok(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	CHECK_INT(get1(&o, "/fail=2/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(r.ok);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(r.attempts, 3);
+	http_resp_clear(&r);
+	/* Only one retry allowed: the 500 is the final answer. */
+	o.max_retries = 1;
+	CHECK_INT(get1(&o, "/fail=5/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(r.ok);
+	CHECK_INT(r.status, 500);
+	CHECK_INT(r.attempts, 2);
+	http_resp_clear(&r);
+}
+
+static void test_404_not_retried(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	CHECK_INT(get1(&o, "/v1/rim/NV_NOT_THERE", &r), 0);
+	CHECK_INT(r.status, 404);
+	CHECK_INT(r.attempts, 1);
+	http_resp_clear(&r);
+	CHECK_INT(get1(&o, "/status=400/v1/rim/NV_TEST_A", &r), 0);
+	CHECK_INT(r.status, 400);
+	CHECK_INT(r.attempts, 1);
+	http_resp_clear(&r);
+}
+
+static void test_oversized_body_refused(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	o.max_body = 1000;
+	CHECK_INT(get1(&o, "/big=1001/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(!r.ok);
+	CHECK_CONTAINS(r.error, "larger than the 1000 bytes");
+	CHECK_INT(r.attempts, 1);
+	http_resp_clear(&r);
+	CHECK_INT(get1(&o, "/big=1000/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(r.ok);
+	CHECK_INT(r.len, 1000);
+	http_resp_clear(&r);
+}
+
+static void test_never_answers_timeout_bounded(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+	long long t0;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	o.timeout_ms = 300;
+	o.max_retries = 1;
+	t0 = spawn_now_ms();
+	CHECK_INT(get1(&o, "/hang/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(!r.ok);
+	CHECK_INT(r.attempts, 2);
+	CHECK_CONTAINS(r.error, "imeout");
+	CHECK(spawn_now_ms() - t0 < 1500);
+	http_resp_clear(&r);
+	/* The total deadline cuts retries short. */
+	o.timeout_ms = 400;
+	o.max_retries = 10;
+	o.total_timeout_ms = 1000;
+	t0 = spawn_now_ms();
+	CHECK_INT(get1(&o, "/hang/v1/rim/NV_TEST_A", &r), 0);
+	CHECK(!r.ok);
+	CHECK(r.attempts <= 4);
+	CHECK(spawn_now_ms() - t0 < 1600);
+	http_resp_clear(&r);
+}
+
+static void test_connection_refused_retried(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+	struct gpa_http_req q = { .method = "GET" };
+	struct gpa_err e;
+	char u[128];
+
+	fast_opts(&o);
+	o.max_retries = 2;
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/rim/x", spawn_closed_port());
+	q.url = u;
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), 0);
+	CHECK(!r.ok);
+	CHECK_INT(r.attempts, 3);
+	CHECK_CONTAINS(r.error, "onnect");
+	http_resp_clear(&r);
+}
+
+/* 8 requests, each delayed 50 ms by the server, run at once. */
+static void test_concurrency(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_req q[8];
+	struct gpa_http_resp r[8];
+	char u[8][128];
+	struct gpa_err e;
+	long long t0, par, seq;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	for (int i = 0; i < 8; i++) {
+		snprintf(u[i], sizeof(u[i]), "http://127.0.0.1:%d/delay=50/v1/rim/NV_TEST_GPU%d", port, i);
+		q[i] = (struct gpa_http_req){ .method = "GET", .url = u[i] };
+	}
+	t0 = spawn_now_ms();
+	CHECK_INT(http_perform_all(&o, q, r, 8, &e), 0);
+	par = spawn_now_ms() - t0;
+	for (int i = 0; i < 8; i++) {
+		CHECK_INT(r[i].status, 200);
+		http_resp_clear(&r[i]);
+	}
+	t0 = spawn_now_ms();
+	for (int i = 0; i < 8; i++) {
+		CHECK_INT(http_perform_all(&o, &q[i], &r[i], 1, &e), 0);
+		http_resp_clear(&r[i]);
+	}
+	seq = spawn_now_ms() - t0;
+	fprintf(stderr, "timing: 8 requests with 50 ms server delay: concurrent %lld ms, sequential %lld ms\n",
+	    par, seq);
+	CHECK(par < 250);
+	CHECK(seq >= 400);
+}
+
+static void test_rim_ok_and_not_found(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_rim_fetch f[3];
+	const char *ids[] = { "NV_TEST_A", "NV_MISSING_1", "NV_TEST_GPU3" };
+	char base[128];
+	struct gpa_err e;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	url(base, sizeof(base), "/");
+	CHECK_INT(rimsvc_fetch_all(&o, base, ids, 3, f, &e), 0);
+	CHECK_INT(f[0].status, GPA_RIM_FETCH_OK);
+	CHECK_INT(f[0].source, GPA_RIM_FROM_SERVICE);
+	CHECK(f[0].len == strlen(doc_a) && memcmp(f[0].xml, doc_a, f[0].len) == 0);
+	CHECK_INT(f[1].status, GPA_RIM_FETCH_NOT_FOUND);
+	CHECK_INT(f[1].http_status, 404);
+	CHECK_CONTAINS(f[1].detail, "NV_MISSING_1");
+	CHECK_CONTAINS(f[1].detail, "not published");
+	CHECK_INT(f[2].status, GPA_RIM_FETCH_OK);
+	for (int i = 0; i < 3; i++)
+		rim_fetch_clear(&f[i]);
+}
+
+static void fetch_one(const char *modes, const char *id, struct gpa_rim_fetch *f,
+    const struct gpa_http_opts *o)
+{
+	char base[256];
+	struct gpa_err e;
+
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d/%s", port, modes);
+	if (rimsvc_fetch_all(o, base, &id, 1, f, &e) != 0)
+		f->status = (enum gpa_rim_fetch_status)-1;
+}
+
+static void test_rim_bad_answers(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_rim_fetch f;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	fetch_one("corrupt", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	CHECK_CONTAINS(f.detail, "base64");
+	CHECK(f.xml == NULL);
+	rim_fetch_clear(&f);
+	fetch_one("badsha", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	CHECK_CONTAINS(f.detail, "SHA-256 does not match");
+	rim_fetch_clear(&f);
+	fetch_one("badid", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	CHECK_CONTAINS(f.detail, "not the one asked for");
+	rim_fetch_clear(&f);
+	fetch_one("status=503", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	CHECK_INT(f.http_status, 503);
+	rim_fetch_clear(&f);
+	fetch_one("auth=k1", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_FORBIDDEN);
+	CHECK_CONTAINS(f.detail, "service key");
+	rim_fetch_clear(&f);
+	snprintf(o.service_key, sizeof(o.service_key), "k1");
+	fetch_one("auth=k1", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_OK);
+	rim_fetch_clear(&f);
+	o.service_key[0] = 0;
+	/* Larger than any RIM answer may be (4 MiB RIM in base64 + slack). */
+	fetch_one("big=6000000", "NV_TEST_A", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	CHECK_CONTAINS(f.detail, "larger than");
+	rim_fetch_clear(&f);
+}
+
+static void test_rim_id_rules(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_rim_fetch f;
+	struct gpa_err e;
+	const char *bad[] = { "../etc/passwd", "a/b", "", ".hidden", "a b", "x?y=1", "NV_\xc3\xa9" };
+
+	CHECK(rim_id_valid("NV_GPU_DRIVER_GH100_550.144.03"));
+	CHECK(rim_id_valid("NV_GPU_VBIOS_1010_0200_882_96005E0001"));
+	fast_opts(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(!rim_id_valid(bad[i]));
+		CHECK_INT(rimsvc_fetch_all(&o, "http://127.0.0.1:1", &bad[i], 1, &f, &e), -1);
+	}
+}
+
+/* A recorded answer of NVIDIA's RIM service, served byte for byte. */
+static void test_rim_real_service_answer(void)
+{
+	SHARED_OR_SKIP(p, "vectors/nvidia/rim/driver/rim-service-response_NV_GPU_DRIVER_GH100_595.71.05.json");
+	struct gpa_http_opts o;
+	struct gpa_rim_fetch f;
+	char cmd[1400];
+
+	NEED_SERVER();
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/NV_GPU_DRIVER_GH100_595.71.05.json'", p, dir);
+	CHECK_INT(spawn_sh(cmd), 0);
+	fast_opts(&o);
+	fetch_one("", "NV_GPU_DRIVER_GH100_595.71.05", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_OK);
+	CHECK(f.len > 1000 && memcmp(f.xml, "<SoftwareIdentity", 17) == 0);
+	rim_fetch_clear(&f);
+	/* Asked under another id, the same answer is refused. */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/NV_GPU_DRIVER_GH100_595.71.06.json'", p, dir);
+	CHECK_INT(spawn_sh(cmd), 0);
+	fetch_one("", "NV_GPU_DRIVER_GH100_595.71.06", &f, &o);
+	CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+	rim_fetch_clear(&f);
+}
+
+static void test_rim_sources_order(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_rim_sources s;
+	struct gpa_rim_fetch f[2];
+	const char *ids[] = { "NV_TEST_A", "NV_TEST_GPU1" };
+	char localdir[600], cdir[600], p[700], base[128];
+	struct gpa_cache *c;
+	struct gpa_bundle *rec = bundle_new();
+	struct gpa_err e;
+
+	NEED_SERVER();
+	fast_opts(&o);
+	snprintf(localdir, sizeof(localdir), "%s/local", spawn_tmpdir());
+	snprintf(cdir, sizeof(cdir), "%s/cache-src", spawn_tmpdir());
+	snprintf(p, sizeof(p), "mkdir -p '%s'", localdir);
+	CHECK_INT(spawn_sh(p), 0);
+	snprintf(p, sizeof(p), "%s/NV_TEST_A.xml", localdir);
+	write_file(p, doc_b);
+	c = cache_open(cdir, &e);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	url(base, sizeof(base), "");
+	memset(&s, 0, sizeof(s));
+	s.dir = localdir;
+	s.cache = c;
+	s.service_url = base;
+	s.http = &o;
+	s.record = rec;
+	CHECK_INT(rim_sources_get_all(&s, ids, 2, f, &e), 0);
+	/* Directory first; the other one from the service, then cached. */
+	CHECK_INT(f[0].source, GPA_RIM_FROM_DIR);
+	CHECK(f[0].len == strlen(doc_b) && memcmp(f[0].xml, doc_b, f[0].len) == 0);
+	CHECK_INT(f[1].source, GPA_RIM_FROM_SERVICE);
+	CHECK(bundle_get_rim(rec, "NV_TEST_A") != NULL && bundle_get_rim(rec, "NV_TEST_GPU1") != NULL);
+	rim_fetch_clear(&f[0]);
+	rim_fetch_clear(&f[1]);
+	/* Service gone: the cache answers. */
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", spawn_closed_port());
+	s.dir = NULL;
+	o.max_retries = 0;
+	CHECK_INT(rim_sources_get_all(&s, &ids[1], 1, f, &e), 0);
+	CHECK_INT(f[0].status, GPA_RIM_FETCH_OK);
+	CHECK_INT(f[0].source, GPA_RIM_FROM_CACHE);
+	rim_fetch_clear(&f[0]);
+	/* Not cached, service gone: an error, not "not found". */
+	CHECK_INT(rim_sources_get_all(&s, &ids[0], 1, f, &e), 0);
+	CHECK_INT(f[0].status, GPA_RIM_FETCH_ERROR);
+	rim_fetch_clear(&f[0]);
+	/* Offline and nowhere local: not found, and nothing was asked. */
+	s.offline = true;
+	CHECK_INT(rim_sources_get_all(&s, &ids[0], 1, f, &e), 0);
+	CHECK_INT(f[0].status, GPA_RIM_FETCH_NOT_FOUND);
+	CHECK_CONTAINS(f[0].detail, "offline");
+	rim_fetch_clear(&f[0]);
+	cache_close(c);
+	bundle_free(rec);
+}
+
+int main(void)
+{
+	start_server();
+	RUN(test_opts_env);
+	RUN(test_bad_inputs_refused);
+	RUN(test_bearer_and_user_agent_on_get);
+	RUN(test_retry_500_then_ok);
+	RUN(test_404_not_retried);
+	RUN(test_oversized_body_refused);
+	RUN(test_never_answers_timeout_bounded);
+	RUN(test_connection_refused_retried);
+	RUN(test_concurrency);
+	RUN(test_rim_ok_and_not_found);
+	RUN(test_rim_bad_answers);
+	RUN(test_rim_id_rules);
+	RUN(test_rim_real_service_answer);
+	RUN(test_rim_sources_order);
+	return harness_done("net");
+}

@@ -1,0 +1,711 @@
+/*
+ * x509/ocsp: OCSP requests and response processing for every chain of one
+ * verification (policy in ocsp.h).
+ *
+ * Must never: call a certificate good on an unverified, unauthorised, stale
+ * or missing answer; let a trust setting on an anchor stand in for the
+ * responder-authority check (OCSP_NOEXPLICIT); trust a cached or bundled
+ * answer's nonce.
+ */
+#include "x509/ocsp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/sha.h>
+
+#include "net/bundle.h"
+#include "net/cache.h"
+#include "x509/x509_internal.h"
+
+/* snprintf that may truncate (messages only): keeps gcc's truncation
+ * analysis, which cannot see our length bounds, out of the way. */
+static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *ocsp_status_name(enum gpa_ocsp_status s)
+{
+	switch (s) {
+	case GPA_OCSP_GOOD: return "good";
+	case GPA_OCSP_REVOKED: return "revoked";
+	case GPA_OCSP_UNKNOWN: return "unknown";
+	case GPA_OCSP_NOT_CHECKED: return "not-checked";
+	case GPA_OCSP_ERROR: return "error";
+	}
+	return "error";
+}
+
+const char *ocsp_source_name(enum gpa_ocsp_source s)
+{
+	switch (s) {
+	case GPA_OCSP_FROM_NONE: return "none";
+	case GPA_OCSP_FROM_RESPONDER: return "responder";
+	case GPA_OCSP_FROM_CACHE: return "cache";
+	case GPA_OCSP_FROM_BUNDLE: return "bundle";
+	}
+	return "none";
+}
+
+void ocsp_opts_default(struct gpa_ocsp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->skew_s = GPA_OCSP_DEFAULT_SKEW_S;
+}
+
+int ocsp_certid_key(const OCSP_CERTID *id, char out[65])
+{
+	unsigned char *der = NULL;
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	int n = i2d_OCSP_CERTID(id, &der);
+
+	out[0] = 0;
+	if (n <= 0)
+		return -1;
+	SHA256(der, (size_t)n, md);
+	OPENSSL_free(der);
+	hex_encode(md, sizeof(md), out);
+	return 0;
+}
+
+int ocsp_query_init(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, struct gpa_err *e)
+{
+	OCSP_CERTID *copy = NULL;
+
+	memset(q, 0, sizeof(*q));
+	q->cert = cert;
+	q->issuer = issuer;
+	if ((q->id = OCSP_cert_to_id(EVP_sha1(), cert, issuer)) == NULL ||
+	    (q->req = OCSP_REQUEST_new()) == NULL ||
+	    (copy = OCSP_CERTID_dup(q->id)) == NULL ||
+	    OCSP_request_add0_id(q->req, copy) == NULL) {
+		OCSP_CERTID_free(copy);
+		gpa_err_openssl(e, "OCSP: cannot build a request");
+		ocsp_query_clear(q);
+		return -1;
+	}
+	if (OCSP_request_add1_nonce(q->req, NULL, GPA_OCSP_NONCE_LEN) != 1 ||
+	    ocsp_certid_key(q->id, q->key) != 0) {
+		gpa_err_openssl(e, "OCSP: cannot add a nonce");
+		ocsp_query_clear(q);
+		return -1;
+	}
+	return 0;
+}
+
+void ocsp_query_clear(struct gpa_ocsp_query *q)
+{
+	OCSP_CERTID_free(q->id);
+	OCSP_REQUEST_free(q->req);
+	memset(q, 0, sizeof(*q));
+}
+
+int ocsp_query_der(const struct gpa_ocsp_query *q, uint8_t **der, size_t *len, struct gpa_err *e)
+{
+	unsigned char *p = NULL;
+	int n = i2d_OCSP_REQUEST(q->req, &p);
+
+	if (n <= 0) {
+		gpa_err_openssl(e, "OCSP: cannot encode the request");
+		return -1;
+	}
+	*der = malloc((size_t)n);
+	if (*der == NULL) {
+		OPENSSL_free(p);
+		gpa_err_set(e, "OCSP: out of memory");
+		return -1;
+	}
+	memcpy(*der, p, (size_t)n);
+	OPENSSL_free(p);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The OpenSSL error queue as one short line (and cleared). */
+static void openssl_reason(char *buf, size_t len)
+{
+	const char *data = NULL;
+	int flags = 0;
+	unsigned long code;
+	size_t used = 0;
+
+	buf[0] = 0;
+	while ((code = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		const char *why = ERR_reason_error_string(code);
+		int w = snprintf(buf + used, len - used, "%s%s%s%s", used ? "; " : "",
+		    why ? why : "error", (flags & ERR_TXT_STRING) && data && *data ? ": " : "",
+		    (flags & ERR_TXT_STRING) && data ? data : "");
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	ERR_clear_error();
+}
+
+/* A private copy of the anchors with the verification time set to `at`,
+ * so the caller's store is never modified (and may be shared). */
+static X509_STORE *store_at(X509_STORE *trust, time_t at)
+{
+	X509_STORE *s = X509_STORE_new();
+	STACK_OF(X509_OBJECT) *objs;
+	int ok = 1;
+
+	if (s == NULL || !X509_STORE_lock(trust)) {
+		X509_STORE_free(s);
+		return NULL;
+	}
+	objs = X509_STORE_get0_objects(trust);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs) && ok; i++) {
+		X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (c != NULL && X509_STORE_add_cert(s, c) != 1)
+			ok = 0;
+	}
+	X509_STORE_unlock(trust);
+	if (!ok) {
+		X509_STORE_free(s);
+		return NULL;
+	}
+	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(s), at);
+	return s;
+}
+
+static bool verify_response(OCSP_BASICRESP *bs, STACK_OF(X509) *untrusted, X509_STORE *trust,
+    time_t at, struct gpa_ocsp_cert *r)
+{
+	X509_STORE *st = store_at(trust, at);
+	char why[200];
+	int v;
+
+	if (st == NULL) {
+		snprintf(r->detail, sizeof(r->detail), "cannot copy the trust anchors");
+		return false;
+	}
+	v = OCSP_basic_verify(bs, untrusted, st, OCSP_NOEXPLICIT);
+	X509_STORE_free(st);
+	if (v == 1) {
+		ERR_clear_error();
+		return true;
+	}
+	openssl_reason(why, sizeof(why));
+	snprintf(r->detail, sizeof(r->detail), "response signature or responder not valid: %s", why);
+	return false;
+}
+
+/* Exactly one SingleResponse for our CertID. */
+static OCSP_SINGLERESP *find_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, struct gpa_ocsp_cert *r)
+{
+	int i = OCSP_resp_find(bs, id, -1);
+
+	if (i < 0) {
+		snprintf(r->detail, sizeof(r->detail), "the response has no answer for this certificate");
+		return NULL;
+	}
+	if (OCSP_resp_find(bs, id, i) >= 0) {
+		snprintf(r->detail, sizeof(r->detail), "the response answers for this certificate twice");
+		return NULL;
+	}
+	return OCSP_resp_get0(bs, i);
+}
+
+static bool read_times(OCSP_SINGLERESP *sr, int *status, int *reason, struct gpa_ocsp_cert *r,
+    time_t at)
+{
+	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	char s[21];
+
+	*status = OCSP_single_get0_status(sr, reason, &rev, &thisupd, &nextupd);
+	if (*status < 0 || asn1_time_to_unix(thisupd, &r->this_update, s) != 0) {
+		snprintf(r->detail, sizeof(r->detail), "unreadable status or thisUpdate");
+		return false;
+	}
+	if (nextupd == NULL)
+		r->next_update = r->this_update + GPA_OCSP_NO_NEXT_UPDATE_S;
+	else if (asn1_time_to_unix(nextupd, &r->next_update, s) != 0) {
+		snprintf(r->detail, sizeof(r->detail), "unreadable nextUpdate");
+		return false;
+	}
+	r->age_s = (long)(at - r->this_update);
+	return true;
+}
+
+static bool check_fresh(struct gpa_ocsp_cert *r, time_t at, const struct gpa_ocsp_opts *o)
+{
+	char a[21], t[21];
+
+	time_format_rfc3339(at, a);
+	if (r->this_update > at + o->skew_s) {
+		time_format_rfc3339(r->this_update, t);
+		snprintf(r->detail, sizeof(r->detail),
+		    "response thisUpdate %s is after the verification time %s", t, a);
+		return false;
+	}
+	if (at > r->next_update + o->skew_s) {
+		if (o->max_age_s > 0 && r->age_s <= o->max_age_s) {
+			r->stale_accepted = true;
+			return true;
+		}
+		time_format_rfc3339(r->next_update, t);
+		snprintf(r->detail, sizeof(r->detail),
+		    "response expired: nextUpdate %s is before the verification time %s", t, a);
+		return false;
+	}
+	return true;
+}
+
+static void set_status(struct gpa_ocsp_cert *r, int status, int reason, bool allow_hold)
+{
+	switch (status) {
+	case V_OCSP_CERTSTATUS_GOOD:
+		r->status = GPA_OCSP_GOOD;
+		break;
+	case V_OCSP_CERTSTATUS_REVOKED:
+		r->status = GPA_OCSP_REVOKED;
+		r->reason = reason;
+		r->reason_name = reason >= 0 ? OCSP_crl_reason_str(reason) : NULL;
+		r->hold_allowed = allow_hold && reason == OCSP_REVOKED_STATUS_CERTIFICATEHOLD;
+		snprintf(r->detail, sizeof(r->detail), "revoked (%s)%s",
+		    r->reason_name ? r->reason_name : "no reason given",
+		    r->hold_allowed ? ": certificate hold accepted by option" : "");
+		break;
+	default:
+		r->status = GPA_OCSP_UNKNOWN;
+		snprintf(r->detail, sizeof(r->detail), "the responder does not know this certificate");
+		break;
+	}
+}
+
+static OCSP_BASICRESP *parse_basic(const uint8_t *der, size_t len, struct gpa_ocsp_cert *r)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	int st;
+
+	if (len == 0 || len > GPA_OCSP_MAX_RESPONSE) {
+		snprintf(r->detail, sizeof(r->detail), "response of %zu bytes", len);
+		return NULL;
+	}
+	resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	if (resp == NULL || p != der + len) {
+		snprintf(r->detail, sizeof(r->detail), "not a DER OCSP response%s",
+		    resp ? " (trailing bytes)" : "");
+		goto out;
+	}
+	st = OCSP_response_status(resp);
+	if (st != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		snprintf(r->detail, sizeof(r->detail), "responder answered \"%s\"",
+		    OCSP_response_status_str(st));
+		goto out;
+	}
+	if ((bs = OCSP_response_get1_basic(resp)) == NULL)
+		snprintf(r->detail, sizeof(r->detail), "not a basic OCSP response");
+out:
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return bs;
+}
+
+void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp_query *q,
+    enum gpa_ocsp_source source, STACK_OF(X509) *untrusted, X509_STORE *trust, time_t at,
+    const struct gpa_ocsp_opts *o, bool allow_hold, struct gpa_ocsp_cert *r)
+{
+	OCSP_BASICRESP *bs;
+	OCSP_SINGLERESP *sr;
+	int status = -1, reason = -1;
+	bool sig_ok, fresh;
+	char said[300];
+
+	r->source = source;
+	r->status = GPA_OCSP_ERROR;
+	r->reason = -1;
+	r->reason_name = NULL;
+	r->response_valid = r->nonce_matches = r->hold_allowed = r->stale_accepted = false;
+	r->this_update = r->next_update = 0;
+	r->age_s = 0;
+	r->detail[0] = 0;
+	if ((bs = parse_basic(der, len, r)) == NULL)
+		return;
+	if ((sr = find_single(bs, q->id, r)) == NULL || !read_times(sr, &status, &reason, r, at))
+		goto out;
+	sig_ok = verify_response(bs, untrusted, trust, at, r);
+	if (source == GPA_OCSP_FROM_RESPONDER && q->req != NULL)
+		r->nonce_matches = OCSP_check_nonce(q->req, bs) == 1;
+	fresh = sig_ok && check_fresh(r, at, o);
+	r->response_valid = sig_ok && fresh;
+	if (!r->response_valid) {
+		/* Keep what the unusable answer claimed, for the message only. */
+		snprintf(said, sizeof(said), "%s", r->detail);
+		say(r->detail, sizeof(r->detail), "%s (it says %s)", said,
+		    status == V_OCSP_CERTSTATUS_GOOD ? "good" :
+		    status == V_OCSP_CERTSTATUS_REVOKED ? "revoked" : "unknown");
+		goto out;
+	}
+	set_status(r, status, reason, allow_hold);
+out:
+	OCSP_BASICRESP_free(bs);
+	ERR_clear_error();
+}
+
+int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, time_t *next_update)
+{
+	struct gpa_ocsp_cert r;
+	OCSP_BASICRESP *bs;
+	int found = -1;
+
+	memset(&r, 0, sizeof(r));
+	if ((bs = parse_basic(der, len, &r)) == NULL)
+		return -1;
+	for (int i = 0; i < OCSP_resp_count(bs); i++) {
+		OCSP_SINGLERESP *sr = OCSP_resp_get0(bs, i);
+		const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(sr);
+		char k[65];
+		int st, reason;
+		if (ocsp_certid_key(id, k) != 0 || strcmp(k, key) != 0)
+			continue;
+		if (found >= 0 || !read_times(sr, &st, &reason, &r, 0)) {
+			found = -1;	/* twice, or unreadable */
+			break;
+		}
+		found = i;
+	}
+	OCSP_BASICRESP_free(bs);
+	ERR_clear_error();
+	if (found < 0)
+		return -1;
+	*next_update = r.next_update;
+	return 0;
+}
+
+/* ---- all chains of one verification ---------------------------------- */
+
+/* One distinct CertID: one question, asked once. */
+struct question {
+	struct gpa_ocsp_query q;
+	uint8_t *der;			/* the answer's bytes */
+	size_t len;
+	enum gpa_ocsp_source src;
+	bool failed;			/* asked, but no usable HTTP answer */
+	bool any_valid;
+	char why[256];
+	long http_index;
+};
+
+/* One certificate of one job, pointing at its question. */
+struct slot {
+	struct gpa_ocsp_job *job;
+	struct gpa_ocsp_cert *res;
+	struct question *qn;
+};
+
+struct run {
+	const struct gpa_ocsp_opts *o;
+	struct gpa_http_opts http;
+	time_t at;
+	struct question *qs;
+	size_t nq, capq;
+	struct slot *slots;
+	size_t nslots;
+};
+
+static struct question *find_or_add_question(struct run *rn, X509 *cert, X509 *issuer,
+    struct gpa_err *e)
+{
+	struct gpa_ocsp_query q;
+
+	if (ocsp_query_init(&q, cert, issuer, e) != 0)
+		return NULL;
+	for (size_t i = 0; i < rn->nq; i++) {
+		if (strcmp(rn->qs[i].q.key, q.key) == 0) {
+			ocsp_query_clear(&q);
+			return &rn->qs[i];
+		}
+	}
+	memset(&rn->qs[rn->nq], 0, sizeof(rn->qs[rn->nq]));
+	rn->qs[rn->nq].q = q;
+	rn->qs[rn->nq].http_index = -1;
+	return &rn->qs[rn->nq++];
+}
+
+static int plan_job(struct run *rn, struct gpa_ocsp_job *j, struct gpa_err *e)
+{
+	struct gpa_ocsp_chain *c = &j->result;
+	int n = j->chain ? sk_X509_num(j->chain) : 0;
+
+	memset(c, 0, sizeof(*c));
+	if (n > GPA_OCSP_MAX_CHAIN || n < 2 || j->first < 0 || j->first > n - 2) {
+		c->status = n > GPA_OCSP_MAX_CHAIN ? GPA_OCSP_ERROR : GPA_OCSP_NOT_CHECKED;
+		snprintf(c->detail, sizeof(c->detail), "%s: chain of %d certificates: nothing to check",
+		    j->name ? j->name : "chain", n);
+		return 0;
+	}
+	/* Root-most first, the order NVIDIA's SDK walks the chain. */
+	for (int i = n - 2; i >= j->first; i--) {
+		struct gpa_ocsp_cert *r = &c->certs[c->ncerts++];
+		X509 *cert = sk_X509_value(j->chain, i);
+		char *cn = cert_subject_cn(cert);
+		struct slot *s = &rn->slots[rn->nslots++];
+
+		r->index = i;
+		r->reason = -1;
+		snprintf(r->subject_cn, sizeof(r->subject_cn), "%s", cn ? cn : "");
+		free(cn);
+		s->job = j;
+		s->res = r;
+		if ((s->qn = find_or_add_question(rn, cert, sk_X509_value(j->chain, i + 1), e)) == NULL) {
+			gpa_err_prefix(e, "%s: certificate %d", j->name ? j->name : "chain", i);
+			return -1;
+		}
+		memcpy(r->key, s->qn->q.key, sizeof(r->key));
+	}
+	return 0;
+}
+
+/* Bundle, then cache (when allowed); otherwise it will be asked. */
+static void answer_offline(struct run *rn, struct question *qn)
+{
+	const struct gpa_ocsp_opts *o = rn->o;
+	struct gpa_err ce;
+
+	if (o->bundle != NULL) {
+		const struct gpa_bundle_item *it = bundle_get_ocsp(o->bundle, qn->q.key);
+		if (it != NULL && (qn->der = malloc(it->len ? it->len : 1)) != NULL) {
+			memcpy(qn->der, it->data, it->len);
+			qn->len = it->len;
+			qn->src = GPA_OCSP_FROM_BUNDLE;
+			return;
+		}
+	}
+	if (o->cache != NULL && o->cache_ok &&
+	    cache_ocsp_get(o->cache, qn->q.key, rn->at, &qn->der, &qn->len, &ce) == 1) {
+		qn->src = GPA_OCSP_FROM_CACHE;
+		return;
+	}
+	if (o->offline)
+		say(qn->why, sizeof(qn->why), "offline and no %s response for this certificate",
+		    o->bundle ? "bundled" : o->cache_ok ? "cached" : "stored");
+}
+
+static void take_http_answer(struct run *rn, struct question *qn, struct gpa_http_resp *hr)
+{
+	const char *url = rn->o->url ? rn->o->url : GPA_OCSP_DEFAULT_URL;
+
+	qn->failed = true;
+	if (!hr->ok)
+		say(qn->why, sizeof(qn->why), "OCSP responder %s: %s", url, hr->error);
+	else if (hr->status == 401 || hr->status == 403)
+		say(qn->why, sizeof(qn->why),
+		    "OCSP responder %s: access refused (HTTP %ld): check the service key", url, hr->status);
+	else if (hr->status != 200)
+		say(qn->why, sizeof(qn->why), "OCSP responder %s: HTTP %ld", url, hr->status);
+	else if (strcmp(hr->content_type, "application/ocsp-response") != 0)
+		say(qn->why, sizeof(qn->why), "OCSP responder %s: Content-Type \"%s\", not "
+		    "application/ocsp-response", url, hr->content_type);
+	else if (hr->len == 0)
+		say(qn->why, sizeof(qn->why), "OCSP responder %s: empty response", url);
+	else {
+		qn->failed = false;
+		qn->der = hr->body;
+		qn->len = hr->len;
+		qn->src = GPA_OCSP_FROM_RESPONDER;
+		hr->body = NULL;
+		hr->len = 0;
+	}
+}
+
+static int ask_responder(struct run *rn, struct gpa_err *e)
+{
+	struct gpa_http_req *reqs = calloc(rn->nq ? rn->nq : 1, sizeof(*reqs));
+	struct gpa_http_resp *resps = calloc(rn->nq ? rn->nq : 1, sizeof(*resps));
+	uint8_t **bodies = calloc(rn->nq ? rn->nq : 1, sizeof(*bodies));
+	size_t n = 0;
+	int rc = -1;
+
+	if (reqs == NULL || resps == NULL || bodies == NULL) {
+		gpa_err_set(e, "OCSP: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < rn->nq; i++) {
+		struct question *qn = &rn->qs[i];
+		size_t len;
+		if (qn->der != NULL || rn->o->offline)
+			continue;
+		if (ocsp_query_der(&qn->q, &bodies[n], &len, e) != 0)
+			goto out;
+		reqs[n] = (struct gpa_http_req){
+			.method = "POST", .url = rn->o->url ? rn->o->url : GPA_OCSP_DEFAULT_URL,
+			.body = bodies[n], .body_len = len,
+			.content_type = "application/ocsp-request",
+			.accept = "application/ocsp-response", .max_body = GPA_OCSP_MAX_RESPONSE,
+		};
+		qn->http_index = (long)n++;
+	}
+	if (http_perform_all(&rn->http, reqs, resps, n, e) != 0) {
+		gpa_err_prefix(e, "OCSP");
+		goto out;
+	}
+	for (size_t i = 0; i < rn->nq; i++)
+		if (rn->qs[i].http_index >= 0)
+			take_http_answer(rn, &rn->qs[i], &resps[rn->qs[i].http_index]);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(bodies[i]);
+		http_resp_clear(&resps[i]);
+	}
+	free(bodies);
+	free(reqs);
+	free(resps);
+	return rc;
+}
+
+static void judge_slot(struct run *rn, struct slot *s)
+{
+	struct gpa_ocsp_job *j = s->job;
+	struct question *qn = s->qn;
+	struct gpa_ocsp_cert *r = s->res;
+
+	if (qn->der == NULL) {
+		r->status = qn->failed ? GPA_OCSP_ERROR : GPA_OCSP_NOT_CHECKED;
+		r->source = GPA_OCSP_FROM_NONE;
+		snprintf(r->detail, sizeof(r->detail), "%s", qn->why[0] ? qn->why : "no response");
+		return;
+	}
+	ocsp_process_response(qn->der, qn->len, &qn->q, qn->src, j->chain,
+	    anchors_store(j->anchors, j->use), rn->at, rn->o, j->allow_hold, r);
+	if (r->response_valid)
+		qn->any_valid = true;
+}
+
+/* Stores usable answers: fresh ones in the cache, all in the record bundle. */
+static int keep_answers(struct run *rn, struct gpa_err *e)
+{
+	const struct gpa_ocsp_opts *o = rn->o;
+
+	for (size_t i = 0; i < rn->nq; i++) {
+		struct question *qn = &rn->qs[i];
+		struct gpa_err ce;
+		if (!qn->any_valid)
+			continue;
+		if (o->cache != NULL && qn->src == GPA_OCSP_FROM_RESPONDER)
+			(void)cache_ocsp_put(o->cache, qn->q.key, qn->der, qn->len, &ce);
+		if (o->record != NULL && bundle_add_ocsp(o->record, qn->q.key, qn->der, qn->len, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void aggregate(struct gpa_ocsp_chain *c)
+{
+	bool any_err = false, any_nc = false, any_unk = false, any_rev = false, all_held = true;
+	bool reason_is_hold = false;
+
+	if (c->ncerts == 0) {
+		if (c->status != GPA_OCSP_ERROR)
+			c->status = GPA_OCSP_NOT_CHECKED;
+		return;
+	}
+	c->nonce_matches = c->response_valid = c->passed = true;
+	for (int k = 0; k < c->ncerts; k++) {
+		struct gpa_ocsp_cert *r = &c->certs[k];
+		c->nonce_matches &= r->nonce_matches;
+		c->response_valid &= r->response_valid;
+		c->passed &= r->response_valid && (r->status == GPA_OCSP_GOOD ||
+		    (r->status == GPA_OCSP_REVOKED && r->hold_allowed));
+		switch (r->status) {
+		case GPA_OCSP_REVOKED:
+			/* Root-most wins, but a real revocation beats an allowed hold. */
+			if (!any_rev || (reason_is_hold && !r->hold_allowed)) {
+				c->revocation_reason = r->reason_name;
+				reason_is_hold = r->hold_allowed;
+			}
+			any_rev = true;
+			all_held &= r->hold_allowed;
+			break;
+		case GPA_OCSP_ERROR: any_err = true; break;
+		case GPA_OCSP_NOT_CHECKED: any_nc = true; break;
+		case GPA_OCSP_UNKNOWN: any_unk = true; break;
+		case GPA_OCSP_GOOD: break;
+		}
+		if (c->detail[0] == 0 && r->status != GPA_OCSP_GOOD)
+			say(c->detail, sizeof(c->detail), "certificate %d (%s): %s", r->index,
+			    r->subject_cn, r->detail);
+	}
+	c->status = any_rev ? GPA_OCSP_REVOKED : any_err ? GPA_OCSP_ERROR :
+	    any_nc ? GPA_OCSP_NOT_CHECKED : any_unk ? GPA_OCSP_UNKNOWN : GPA_OCSP_GOOD;
+	c->hold_allowed = any_rev && all_held;
+}
+
+static int check_jobs(const struct gpa_ocsp_job *jobs, size_t njobs, size_t *ncerts,
+    struct gpa_err *e)
+{
+	*ncerts = 0;
+	if (njobs > 1024) {
+		gpa_err_set(e, "OCSP: too many chains (%zu)", njobs);
+		return -1;
+	}
+	for (size_t i = 0; i < njobs; i++) {
+		int n = jobs[i].chain ? sk_X509_num(jobs[i].chain) : 0;
+		if (jobs[i].anchors == NULL || anchors_store(jobs[i].anchors, jobs[i].use) == NULL) {
+			gpa_err_set(e, "OCSP: %s: no trust anchors", jobs[i].name ? jobs[i].name : "chain");
+			return -1;
+		}
+		if (n > 1 && n <= GPA_OCSP_MAX_CHAIN)
+			*ncerts += (size_t)n;
+	}
+	return 0;
+}
+
+int ocsp_check_all(const struct gpa_ocsp_opts *o, struct gpa_ocsp_job *jobs, size_t njobs,
+    time_t at, struct gpa_err *e)
+{
+	struct run rn;
+	size_t ncerts;
+	int rc = -1;
+
+	memset(&rn, 0, sizeof(rn));
+	rn.o = o;
+	rn.at = at;
+	if (o->http)
+		rn.http = *o->http;
+	else
+		http_opts_default(&rn.http);
+	if (check_jobs(jobs, njobs, &ncerts, e) != 0)
+		return -1;
+	rn.qs = calloc(ncerts + 1, sizeof(*rn.qs));
+	rn.slots = calloc(ncerts + 1, sizeof(*rn.slots));
+	if (rn.qs == NULL || rn.slots == NULL) {
+		gpa_err_set(e, "OCSP: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < njobs; i++)
+		if (plan_job(&rn, &jobs[i], e) != 0)
+			goto out;
+	for (size_t i = 0; i < rn.nq; i++)
+		answer_offline(&rn, &rn.qs[i]);
+	if (!o->offline && ask_responder(&rn, e) != 0)
+		goto out;
+	for (size_t i = 0; i < rn.nslots; i++)
+		judge_slot(&rn, &rn.slots[i]);
+	if (keep_answers(&rn, e) != 0)
+		goto out;
+	for (size_t i = 0; i < njobs; i++)
+		aggregate(&jobs[i].result);
+	rc = 0;
+out:
+	for (size_t i = 0; i < rn.nq; i++) {
+		ocsp_query_clear(&rn.qs[i].q);
+		free(rn.qs[i].der);
+	}
+	free(rn.qs);
+	free(rn.slots);
+	return rc;
+}

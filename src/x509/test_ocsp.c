@@ -1,0 +1,600 @@
+/*
+ * Tests of x509/ocsp against a real OpenSSL OCSP responder on 127.0.0.1
+ * (tests/servers/ocspd.py running `openssl ocsp` per request) over a PKI
+ * made here by tests/servers/mkpki.sh. No other network.
+ */
+#include "harness.h"
+#include "servers/spawn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "net/bundle.h"
+#include "net/cache.h"
+#include "x509/ocsp.h"
+
+static char pki[512];
+static int port = -1;
+static struct gpa_anchors *anchors;
+static time_t now;
+
+static X509 *load(const char *name)
+{
+	char p[700];
+	FILE *f;
+	X509 *x;
+
+	snprintf(p, sizeof(p), "%s/%s.pem", pki, name);
+	if ((f = fopen(p, "r")) == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+/* leaf, ica, root */
+static STACK_OF(X509) *chain3(const char *leaf)
+{
+	STACK_OF(X509) *s = sk_X509_new_null();
+
+	sk_X509_push(s, load(leaf));
+	sk_X509_push(s, load("ica"));
+	sk_X509_push(s, load("root"));
+	return s;
+}
+
+static void read_line(const char *name, char *out, size_t len)
+{
+	char p[700];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(p, sizeof(p), "%s/%s", pki, name);
+	if ((f = fopen(p, "r")) != NULL) {
+		if (fgets(out, (int)len, f) == NULL)
+			out[0] = 0;
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = 0;
+}
+
+static void setup(void)
+{
+	char cmd[800], ica_hash[80], root_hash[80];
+	char r1[1400], r2[1400], s1[900], s2[900];
+	struct gpa_err e;
+
+	now = time(NULL);
+	snprintf(pki, sizeof(pki), "%s/pki", spawn_tmpdir());
+	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkpki.sh '%s' >/dev/null 2>&1", pki);
+	if (spawn_sh(cmd) != 0)
+		return;
+	read_line("ica.keyhash", ica_hash, sizeof(ica_hash));
+	read_line("root.keyhash", root_hash, sizeof(root_hash));
+	snprintf(r1, sizeof(r1), "%s=%s/db_ica/index.txt,%s/ica.pem,%s/ocsp_ica.pem,%s/ocsp_ica.key",
+	    ica_hash, pki, pki, pki, pki);
+	snprintf(r2, sizeof(r2), "%s=%s/db_root/index.txt,%s/root.pem,%s/root.pem,%s/root.key",
+	    root_hash, pki, pki, pki, pki);
+	snprintf(s1, sizeof(s1), "rogue=%s/rogue.pem,%s/rogue.key", pki, pki);
+	snprintf(s2, sizeof(s2), "self=%s/selfsigned.pem,%s/selfsigned.key", pki, pki);
+	{
+		char *argv[] = { "python3", "tests/servers/ocspd.py", "--route", r1, "--route", r2,
+		    "--signer", s1, "--signer", s2, "--lifetime", "180", NULL };
+		port = spawn_server(argv, "ocspd");
+	}
+	snprintf(cmd, sizeof(cmd), "%s/root.pem", pki);
+	if ((anchors = anchors_new(false, &e)) == NULL || anchors_add_pem_file(anchors, cmd, &e) != 0) {
+		fprintf(stderr, "anchors: %s\n", e.msg);
+		port = -1;
+	}
+}
+
+#define NEED() do { if (port < 0) SKIP("PKI or ocspd.py could not be set up (openssl, python3?)"); } while (0)
+
+static void fast_http(struct gpa_http_opts *h)
+{
+	http_opts_default(h);
+	h->connect_timeout_ms = 1000;
+	h->timeout_ms = 5000;
+	h->total_timeout_ms = 10000;
+	h->backoff_base_ms = 10;
+	h->backoff_max_ms = 50;
+}
+
+struct fx {
+	struct gpa_http_opts http;
+	struct gpa_ocsp_opts o;
+	char url[256];
+};
+
+static void fx_init(struct fx *f, const char *modes)
+{
+	fast_http(&f->http);
+	ocsp_opts_default(&f->o);
+	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/%s", port, modes);
+	f->o.url = f->url;
+	f->o.http = &f->http;
+}
+
+/* One chain checked RIM-style (leaf and ica) at `at`; returns the result. */
+static struct gpa_ocsp_chain run1(struct fx *f, const char *leaf, int first, bool allow_hold,
+    time_t at)
+{
+	struct gpa_ocsp_job j;
+	struct gpa_err e;
+
+	memset(&j, 0, sizeof(j));
+	j.name = leaf;
+	j.chain = chain3(leaf);
+	j.anchors = anchors;
+	j.use = GPA_ANCHOR_RIM;
+	j.first = first;
+	j.allow_hold = allow_hold;
+	if (ocsp_check_all(&f->o, &j, 1, at, &e) != 0) {
+		fprintf(stderr, "ocsp_check_all: %s\n", e.msg);
+		j.result.status = (enum gpa_ocsp_status)-1;
+	}
+	sk_X509_pop_free(j.chain, X509_free);
+	return j.result;
+}
+
+static void test_good_chain(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	fx_init(&f, "");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "good");
+	CHECK(c.response_valid);
+	CHECK(c.nonce_matches);
+	CHECK(c.passed);
+	CHECK(c.revocation_reason == NULL);
+	CHECK_INT(c.ncerts, 2);
+	/* Root-most first: the intermediate (answered by the root itself),
+	 * then the leaf (answered by ica's delegated responder). */
+	CHECK_INT(c.certs[0].index, 1);
+	CHECK_STREQ(c.certs[0].subject_cn, "Test Intermediate CA");
+	CHECK_INT(c.certs[1].index, 0);
+	CHECK_INT(c.certs[1].source, GPA_OCSP_FROM_RESPONDER);
+	CHECK(c.certs[1].next_update - c.certs[1].this_update == 86400);
+	CHECK(c.certs[1].age_s >= -5 && c.certs[1].age_s < 60);
+	/* Device style: the leaf is not checked. */
+	c = run1(&f, "leaf_revoked", GPA_OCSP_FIRST_DEVICE, false, now);
+	CHECK_INT(c.ncerts, 1);
+	CHECK_STREQ(ocsp_status_name(c.status), "good");
+}
+
+static void test_revoked(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	fx_init(&f, "");
+	c = run1(&f, "leaf_revoked", GPA_OCSP_FIRST_RIM, true, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "revoked");
+	CHECK_STREQ(c.revocation_reason, "keyCompromise");
+	CHECK(c.response_valid);
+	CHECK(!c.passed);
+	CHECK(!c.hold_allowed);
+}
+
+static void test_certificate_hold(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	fx_init(&f, "");
+	c = run1(&f, "leaf_hold", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "revoked");
+	CHECK_STREQ(c.revocation_reason, "certificateHold");
+	CHECK(!c.passed);
+	CHECK(!c.hold_allowed);
+	c = run1(&f, "leaf_hold", GPA_OCSP_FIRST_RIM, true, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "revoked");
+	CHECK_STREQ(c.revocation_reason, "certificateHold");
+	CHECK(c.passed);
+	CHECK(c.hold_allowed);
+	CHECK_CONTAINS(c.certs[1].detail, "certificate hold accepted");
+}
+
+static void test_unknown(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	fx_init(&f, "");
+	c = run1(&f, "leaf_unknown", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "unknown");
+	CHECK(c.response_valid);
+	CHECK(!c.passed);
+}
+
+static void test_unauthorised_responders(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	/* rogue is a responder delegated by the root: it may answer for ica
+	 * (issued by root) but not for the leaf (issued by ica). */
+	fx_init(&f, "signer=rogue");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.certs[0].response_valid);
+	CHECK_STREQ(ocsp_status_name(c.certs[0].status), "good");
+	CHECK(!c.certs[1].response_valid);
+	CHECK_STREQ(ocsp_status_name(c.certs[1].status), "error");
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	CHECK(!c.response_valid);
+	CHECK(!c.passed);
+	CHECK_CONTAINS(c.certs[1].detail, "not valid");
+	CHECK_CONTAINS(c.certs[1].detail, "it says good");
+	fx_init(&f, "signer=self");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(!c.certs[0].response_valid && !c.certs[1].response_valid);
+	CHECK(!c.passed);
+	fx_init(&f, "badsig");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(!c.response_valid);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+}
+
+/* Why OCSP_NOEXPLICIT: an anchor marked trusted for OCSP signing would
+ * otherwise let any certificate under it answer for anyone. */
+static void test_explicit_trust_does_not_authorise(void)
+{
+	struct gpa_ocsp_query q;
+	struct gpa_ocsp_opts o;
+	struct gpa_ocsp_cert r;
+	struct gpa_err e;
+	X509 *leaf, *ica, *root;
+	X509_STORE *st;
+	STACK_OF(X509) *chain;
+	uint8_t *req, *resp = NULL;
+	size_t reqlen, resplen = 0;
+	char p[700], cmd[3000];
+	FILE *f;
+
+	NEED();
+	leaf = load("leaf_good");
+	ica = load("ica");
+	root = load("root");
+	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
+	CHECK_INT(ocsp_query_der(&q, &req, &reqlen, &e), 0);
+	snprintf(p, sizeof(p), "%s/rogue-req.der", pki);
+	f = fopen(p, "wb");
+	fwrite(req, 1, reqlen, f);
+	fclose(f);
+	free(req);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -index db_ica/index.txt -CA ica.pem "
+	    "-rsigner rogue.pem -rkey rogue.key -reqin rogue-req.der -respout rogue-resp.der -ndays 1 "
+	    ">/dev/null 2>&1", pki);
+	CHECK_INT(spawn_sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/rogue-resp.der", pki);
+	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
+	X509_add1_trust_object(root, OBJ_nid2obj(NID_OCSP_sign));
+	st = X509_STORE_new();
+	X509_STORE_add_cert(st, root);
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, ica);
+	{
+		/* Without the flag OpenSSL accepts this response. */
+		const unsigned char *d = resp;
+		OCSP_RESPONSE *or = d2i_OCSP_RESPONSE(NULL, &d, (long)resplen);
+		OCSP_BASICRESP *bs = or ? OCSP_response_get1_basic(or) : NULL;
+		CHECK(bs != NULL && OCSP_basic_verify(bs, chain, st, 0) == 1);
+		OCSP_BASICRESP_free(bs);
+		OCSP_RESPONSE_free(or);
+		ERR_clear_error();
+	}
+	ocsp_opts_default(&o);
+	memset(&r, 0, sizeof(r));
+	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o, false, &r);
+	CHECK(!r.response_valid);
+	CHECK_INT(r.status, GPA_OCSP_ERROR);
+	CHECK(r.nonce_matches);		/* the nonce is fine; authority is not */
+	/* A byte appended: not accepted. */
+	{
+		uint8_t *longer = malloc(resplen + 1);
+		memcpy(longer, resp, resplen);
+		longer[resplen] = 0;
+		ocsp_process_response(longer, resplen + 1, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now,
+		    &o, false, &r);
+		CHECK_CONTAINS(r.detail, "trailing bytes");
+		ocsp_process_response(longer, resplen / 2, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now,
+		    &o, false, &r);
+		CHECK_CONTAINS(r.detail, "not a DER OCSP response");
+		free(longer);
+	}
+	/* The answer is for leaf_good: asked about another certificate, it is no answer. */
+	{
+		struct gpa_ocsp_query q2;
+		X509 *other = load("leaf_revoked");
+		CHECK_INT(ocsp_query_init(&q2, other, ica, &e), 0);
+		ocsp_process_response(resp, resplen, &q2, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o,
+		    false, &r);
+		CHECK_CONTAINS(r.detail, "no answer for this certificate");
+		ocsp_query_clear(&q2);
+		X509_free(other);
+	}
+	free(resp);
+	sk_X509_free(chain);
+	X509_STORE_free(st);
+	ocsp_query_clear(&q);
+	X509_free(leaf);
+	X509_free(ica);
+	X509_free(root);
+}
+
+static void test_freshness(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	/* nextUpdate = now + 1 min. */
+	fx_init(&f, "nmin=1");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 60 + 200);
+	CHECK(c.passed);			/* within the 300 s skew */
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 86400);
+	CHECK(!c.response_valid);
+	CHECK(!c.passed);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	CHECK_CONTAINS(c.detail, "expired");
+	f.o.max_age_s = 2 * 86400;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 86400);
+	CHECK(c.passed);
+	CHECK(c.certs[1].stale_accepted);
+	f.o.max_age_s = 3600;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 86400);
+	CHECK(!c.passed);
+	/* No nextUpdate: one hour. */
+	fx_init(&f, "nonext");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 1800);
+	CHECK(c.passed);
+	CHECK(c.certs[1].next_update == c.certs[1].this_update + 3600);
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 7200);
+	CHECK(!c.passed);
+	/* thisUpdate after the verification time. */
+	fx_init(&f, "");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now - 3600);
+	CHECK(!c.passed);
+	CHECK_CONTAINS(c.detail, "after the verification time");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now - 200);
+	CHECK(c.passed);
+}
+
+static void test_nonce(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+
+	NEED();
+	fx_init(&f, "stripnonce");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.response_valid);
+	CHECK(!c.nonce_matches);
+	CHECK_STREQ(ocsp_status_name(c.status), "good");
+	fx_init(&f, "replay");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.nonce_matches);
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.response_valid);
+	CHECK(!c.nonce_matches);
+}
+
+static void test_transport_failures(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+	long long t0;
+
+	NEED();
+	fx_init(&f, "");
+	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/", spawn_closed_port());
+	f.http.max_retries = 1;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	CHECK(!c.passed && !c.response_valid && !c.nonce_matches);
+	CHECK_CONTAINS(c.detail, "OCSP responder");
+	/* Never answers: bounded by the timeouts. */
+	fx_init(&f, "hang");
+	f.http.timeout_ms = 300;
+	f.http.max_retries = 1;
+	t0 = spawn_now_ms();
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(spawn_now_ms() - t0 < 2000);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	CHECK_CONTAINS(c.detail, "imeout");
+	/* 500 once, then an answer. */
+	fx_init(&f, "fail=1");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.passed);
+	fx_init(&f, "status=403");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_CONTAINS(c.detail, "access refused");
+	CHECK(!c.passed);
+	fx_init(&f, "garbage");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_CONTAINS(c.detail, "not a DER OCSP response");
+	CHECK(!c.passed);
+	fx_init(&f, "ctype=text_plain");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_CONTAINS(c.detail, "Content-Type");
+	CHECK(!c.passed);
+}
+
+static void test_cache(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+	struct gpa_cache *cache;
+	struct gpa_err e;
+	char d[600];
+
+	NEED();
+	snprintf(d, sizeof(d), "%s/ocsp-cache", spawn_tmpdir());
+	cache = cache_open(d, &e);
+	CHECK(cache != NULL);
+	if (!cache)
+		return;
+	fx_init(&f, "");
+	f.o.cache = cache;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.passed && c.nonce_matches);
+	/* Responder gone. */
+	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/", spawn_closed_port());
+	f.http.max_retries = 0;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");	/* cache not allowed */
+	f.o.cache_ok = true;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.status), "good");
+	CHECK(c.passed && c.response_valid);
+	CHECK(!c.nonce_matches);
+	CHECK_INT(c.certs[1].source, GPA_OCSP_FROM_CACHE);
+	/* Past nextUpdate the cache has nothing. */
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 2 * 86400);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	cache_close(cache);
+}
+
+static void test_bundle_offline(void)
+{
+	struct fx f;
+	struct gpa_ocsp_chain c;
+	struct gpa_bundle *rec = bundle_new(), *b;
+	struct gpa_err e;
+	char path[600];
+
+	NEED();
+	fx_init(&f, "");
+	f.o.record = rec;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.passed);
+	CHECK_INT(rec->nocsp, 2);
+	snprintf(path, sizeof(path), "%s/collateral.json", spawn_tmpdir());
+	CHECK_INT(bundle_write(rec, path, &e), 0);
+	b = bundle_read(path, &e);
+	CHECK(b != NULL);
+	if (b == NULL) {
+		bundle_free(rec);
+		return;
+	}
+	fx_init(&f, "");
+	snprintf(f.url, sizeof(f.url), "http://127.0.0.1:%d/", spawn_closed_port());
+	f.o.offline = true;
+	f.o.bundle = b;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 600);
+	CHECK(c.passed);
+	CHECK(!c.nonce_matches);
+	CHECK_INT(c.certs[0].source, GPA_OCSP_FROM_BUNDLE);
+	CHECK(c.certs[0].age_s == (long)(now + 600 - c.certs[0].this_update));
+	CHECK(c.certs[0].age_s > 500 && c.certs[0].age_s <= 600);
+	/* Not in the bundle, offline: not checked (and never "good"). */
+	c = run1(&f, "leaf_gpu0", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_STREQ(ocsp_status_name(c.certs[1].status), "not-checked");
+	CHECK_STREQ(ocsp_status_name(c.status), "not-checked");
+	CHECK(!c.passed);
+	/* Stale unless widened explicitly. */
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 3 * 86400);
+	CHECK(!c.passed);
+	f.o.max_age_s = 4 * 86400;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 3 * 86400);
+	CHECK(c.passed);
+	f.o.max_age_s = 0;
+	/* Tampered: a byte of each response's signature flipped. */
+	for (size_t i = 0; i < b->nocsp; i++)
+		b->ocsp[i].data[b->ocsp[i].len - 3] ^= 1;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(!c.passed);
+	CHECK(!c.response_valid);
+	bundle_free(b);
+	bundle_free(rec);
+}
+
+/* 8 GPUs' chains: 8 leaves + the shared intermediate = 9 questions, each
+ * answered after 100 ms, asked at once. */
+static void test_concurrency(void)
+{
+	struct fx f;
+	struct gpa_ocsp_job j[8];
+	struct gpa_err e;
+	long long t0, par, seq;
+
+	NEED();
+	fx_init(&f, "delay=100");
+	memset(j, 0, sizeof(j));
+	for (int i = 0; i < 8; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "leaf_gpu%d", i);
+		j[i].name = "gpu";
+		j[i].chain = chain3(name);
+		j[i].anchors = anchors;
+		j[i].use = GPA_ANCHOR_DEVICE;
+		j[i].first = GPA_OCSP_FIRST_RIM;
+	}
+	t0 = spawn_now_ms();
+	CHECK_INT(ocsp_check_all(&f.o, j, 8, now, &e), 0);
+	par = spawn_now_ms() - t0;
+	for (int i = 0; i < 8; i++)
+		CHECK(j[i].result.passed && j[i].result.nonce_matches);
+	t0 = spawn_now_ms();
+	for (int i = 0; i < 8; i++)
+		CHECK_INT(ocsp_check_all(&f.o, &j[i], 1, now, &e), 0);
+	seq = spawn_now_ms() - t0;
+	fprintf(stderr, "timing: OCSP for 8 chains (9 distinct certificates, 100 ms responder delay): "
+	    "concurrent %lld ms, one chain at a time %lld ms\n", par, seq);
+	CHECK(par < 450);
+	CHECK(seq >= 800);
+	for (int i = 0; i < 8; i++)
+		sk_X509_pop_free(j[i].chain, X509_free);
+}
+
+static void test_bad_jobs(void)
+{
+	struct gpa_ocsp_opts o;
+	struct gpa_ocsp_job j;
+	struct gpa_err e;
+
+	NEED();
+	ocsp_opts_default(&o);
+	o.offline = true;
+	memset(&j, 0, sizeof(j));
+	j.chain = sk_X509_new_null();
+	j.anchors = anchors;
+	sk_X509_push(j.chain, load("root"));
+	CHECK_INT(ocsp_check_all(&o, &j, 1, now, &e), 0);
+	CHECK_STREQ(ocsp_status_name(j.result.status), "not-checked");
+	CHECK(!j.result.passed);
+	sk_X509_pop_free(j.chain, X509_free);
+	j.anchors = NULL;
+	CHECK_INT(ocsp_check_all(&o, &j, 1, now, &e), -1);
+}
+
+int main(void)
+{
+	setup();
+	RUN(test_good_chain);
+	RUN(test_revoked);
+	RUN(test_certificate_hold);
+	RUN(test_unknown);
+	RUN(test_unauthorised_responders);
+	RUN(test_explicit_trust_does_not_authorise);
+	RUN(test_freshness);
+	RUN(test_nonce);
+	RUN(test_transport_failures);
+	RUN(test_cache);
+	RUN(test_bundle_offline);
+	RUN(test_concurrency);
+	RUN(test_bad_jobs);
+	anchors_free(anchors);
+	return harness_done("ocsp");
+}
