@@ -511,6 +511,14 @@ static int check_fault_members(const struct sim_fault *f, json_t *obj, const cha
 		    need_value ? "needs \"value\"; " : "", need_gpu ? "needs \"gpu\"; " : "");
 		return -1;
 	}
+	if (need_function && f->code == 0) {
+		seterr(err, errlen, "fault \"%s\": \"code\" must be non-zero", kind);
+		return -1;
+	}
+	if (f->gpu >= 0 && f->sw >= 0) {
+		seterr(err, errlen, "fault \"%s\": give \"gpu\" or \"switch\", not both", kind);
+		return -1;
+	}
 	if (f->index >= 0 && f->index >= (f->kind == SIM_FAULT_TAMPERED_MEASUREMENT ? SIM_GPU_BLOCKS
 	    : SIM_SWITCH_BLOCKS)) {
 		seterr(err, errlen, "fault \"%s\": index %d out of range", kind, f->index);
@@ -744,6 +752,19 @@ static int parse_config(json_t *root, const char *dir, struct sim_config *c, cha
 	} else if (c->pki[0] == '\0' && (c->gpus > 0 || c->switches > 0)) {
 		seterr(err, errlen, "\"pki\" is required unless \"replay\" is given");
 		return -1;
+	}
+	if (c->nreplay > 0 && c->switches > 0 && c->pki[0] == '\0') {
+		seterr(err, errlen, "\"pki\" is required for switches");
+		return -1;
+	}
+	/* A fault aimed at a device that does not exist would silently do
+	 * nothing and make a negative test pass for the wrong reason. */
+	for (size_t i = 0; i < c->nfaults; i++) {
+		if (c->faults[i].gpu >= (int)c->gpus || c->faults[i].sw >= (int)c->switches) {
+			seterr(err, errlen, "fault %zu names a device beyond \"gpus\": %u / \"switches\": %u", i,
+			    c->gpus, c->switches);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -614,6 +614,12 @@ static void test_nvml_symbols_and_no_config(void)
 	CHECK_INT(N.Init_v2(), NVML_ERROR_UNKNOWN);
 	write_config("\"faults\": [{\"kind\": \"tampered_measurement\", \"gpu\": 0}]");
 	CHECK_INT(N.Init_v2(), NVML_ERROR_UNKNOWN);
+	write_config("\"faults\": [{\"kind\": \"bad_signature\", \"gpu\": 8}]");
+	CHECK_INT(N.Init_v2(), NVML_ERROR_UNKNOWN);
+	write_config("\"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlInit_v2\", \"code\": 0}]");
+	CHECK_INT(N.Init_v2(), NVML_ERROR_UNKNOWN);
+	write_config("\"cc_feature\": 5");
+	CHECK_INT(N.Init_v2(), NVML_ERROR_UNKNOWN);
 }
 
 static void test_nvml_system_and_devices(void)

@@ -141,10 +141,13 @@ int api_run(gpuattest_config *c, struct evidence_set *set, gpuattest_result **re
 	gpuattest_result *r;
 
 	*res = NULL;
-	if (api_appraise_cfg(c, &ac) != 0)
+	if (api_appraise_cfg(c, &ac) != 0) {
+		evidence_set_clear(set);
 		return -1;
+	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
+		evidence_set_clear(set);
 		gpa_err_set(&c->err, "out of memory");
 		return -1;
 	}

@@ -52,7 +52,9 @@ struct gpa_check {
 #define GPA_MAX_CHECKS 24
 
 /* Where RIMs come from; tried in order (directory, then cache, then the
- * RIM service). A source returns the raw document (XML or service JSON). */
+ * RIM service). A source returns the raw document (XML or service JSON);
+ * errs[i] says why not, or, on success, where exactly it came from (a file
+ * path, a URL), for messages. */
 enum gpa_fetch_status {
 	GPA_FETCH_OK,
 	GPA_FETCH_NOT_FOUND,	/* the source has no such RIM */

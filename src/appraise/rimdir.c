@@ -30,6 +30,8 @@ static void dir_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 				continue;
 			if (file_read(path, GPA_RIM_MAX_BYTES, &bufs[i], &lens[i], &e) == 0) {
 				st[i] = GPA_FETCH_OK;
+				/* On success errs[i] names where the RIM came from. */
+				snprintf(errs[i], 256, "file %.240s", path);
 			} else {
 				st[i] = GPA_FETCH_ERROR;
 				snprintf(errs[i], 256, "%.250s", e.msg);

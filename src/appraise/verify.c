@@ -222,7 +222,8 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 				sl->buf = bufs[i];
 				sl->len = lens[i];
 				sl->st = GPA_FETCH_OK;
-				snprintf(sl->source, sizeof(sl->source), "%s", cfg->sources[s].name);
+				snprintf(sl->source, sizeof(sl->source), "%s",
+				    errs[i][0] ? errs[i] : cfg->sources[s].name);
 				continue;
 			}
 			free(bufs[i]);

@@ -93,15 +93,21 @@ int cli_inspect(int argc, char **argv)
 			rc = GPUATTEST_BAD_INPUT;
 			break;
 		}
+		/* Shown, but a chain that does not parse is still bad input. */
+		if (json_object_get(doc, "chain_error") != NULL) {
+			fprintf(stderr, "gpuattest: %s: entry %zu: certificate chain: %s\n", argv[optind], i,
+			    json_string_value(json_object_get(doc, "chain_error")));
+			rc = GPUATTEST_BAD_INPUT;
+		}
 		json_array_append_new(devs, doc);
 	}
-	if (rc == 0 && strcmp(format, "json") == 0) {
+	if (json_array_size(devs) > 0 && strcmp(format, "json") == 0) {
 		json_t *root = json_pack("{s:o}", "devices", devs);
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(root);
 		devs = NULL;
-	} else if (rc == 0) {
+	} else {
 		for (size_t i = 0; i < json_array_size(devs); i++) {
 			char *txt = inspect_text(json_array_get(devs, i));
 			printf("%s== %s %zu ==\n%s", i ? "\n" : "", kind == GPA_DEV_GPU ? "GPU" : "NVSwitch",

@@ -31,6 +31,7 @@
 #include <libxml/xmlIO.h>
 #include <libxml/xmlversion.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -968,7 +969,7 @@ static const char *failed_reference_reason(xmlSecDSigCtxPtr ctx)
 /* Runs xmlsec. A failure to verify is a finding (signature_valid false with
  * signature_detail), not an error; only setup failures return -1. */
 static int verify_signature(xmlNodePtr sig, X509 *leaf, struct err_sink *sink, struct rim *r,
-    struct gpa_err *e)
+    const uint8_t doc_hash[32], struct gpa_err *e)
 {
 	xmlSecDSigCtxPtr ctx;
 	xmlSecKeyPtr key;
@@ -979,6 +980,13 @@ static int verify_signature(xmlNodePtr sig, X509 *leaf, struct err_sink *sink, s
 	if (pub == NULL || EVP_PKEY_base_id(pub) != EVP_PKEY_EC) {
 		snprintf(r->signature_detail, sizeof(r->signature_detail),
 		    "signer certificate key is not a usable EC key");
+		return 0;
+	}
+	/* The document's bytes fix the signature, its key (the first
+	 * X509Certificate) and what it covers, so one success is enough. */
+	if (memo_has(MEMO_RIM_SIGNATURE, doc_hash)) {
+		r->signature_checked = true;
+		r->signature_valid = true;
 		return 0;
 	}
 	key = leaf_key(leaf);
@@ -1005,6 +1013,8 @@ static int verify_signature(xmlNodePtr sig, X509 *leaf, struct err_sink *sink, s
 			why = "SignatureValue does not verify with the signer certificate's key";
 		snprintf(r->signature_detail, sizeof(r->signature_detail), "%s",
 		    why ? why : sink->have ? sink->msg : "xmlsec verification failed");
+	} else {
+		memo_add(MEMO_RIM_SIGNATURE, doc_hash);
 	}
 	xmlSecDSigCtxDestroy(ctx);
 	ERR_clear_error();
@@ -1013,8 +1023,8 @@ static int verify_signature(xmlNodePtr sig, X509 *leaf, struct err_sink *sink, s
 
 /* ---- document and envelope --------------------------------------------- */
 
-static int load_document(xmlDocPtr doc, const struct gpa_anchors *anchors, time_t at,
-    struct err_sink *sink, struct rim *r, struct gpa_err *e)
+static int load_document(xmlDocPtr doc, const uint8_t doc_hash[32], const struct gpa_anchors *anchors,
+    time_t at, struct err_sink *sink, struct rim *r, struct gpa_err *e)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), sig = NULL, x509data = NULL, meta, payload;
 
@@ -1032,7 +1042,7 @@ static int load_document(xmlDocPtr doc, const struct gpa_anchors *anchors, time_
 		gpa_err_prefix(e, "RIM certificate chain");
 		return -1;
 	}
-	return verify_signature(sig, sk_X509_value(r->certs, 0), sink, r, e);
+	return verify_signature(sig, sk_X509_value(r->certs, 0), sink, r, doc_hash, e);
 }
 
 static int load_xml(const uint8_t *buf, size_t len, const struct gpa_anchors *anchors,
@@ -1053,7 +1063,13 @@ static int load_xml(const uint8_t *buf, size_t len, const struct gpa_anchors *an
 		gpa_err_set(e, "RIM: out of memory");
 		goto out;
 	}
-	rc = load_document(doc, anchors, at, &sink, r, e);
+	uint8_t doc_hash[32];
+	unsigned int hlen = 0;
+	if (EVP_Digest(buf, len, doc_hash, &hlen, EVP_sha256(), NULL) != 1) {
+		gpa_err_set(e, "RIM: cannot hash the document");
+		goto out;
+	}
+	rc = load_document(doc, doc_hash, anchors, at, &sink, r, e);
 out:
 	xmlFreeDoc(doc);
 	capture_end(&guard);

@@ -77,6 +77,14 @@ void time_format_rfc3339(time_t t, char out[21]);
 /* Fills buf from the OS CSPRNG (getrandom). 0 ok, -1 failure. */
 int random_bytes(void *buf, size_t n);
 
+/* Memory of successful computations (memo.c), keyed by a SHA-256 that binds
+ * all their inputs, in separate kinds. Turning it off also forgets. */
+enum { MEMO_CERT_SIGNATURE = 1, MEMO_RIM_SIGNATURE = 2 };
+bool memo_has(uint8_t kind, const uint8_t key[32]);
+void memo_add(uint8_t kind, const uint8_t key[32]);
+void memo_set_enabled(bool on);
+void memo_stats(unsigned long *hits, unsigned long *misses);
+
 /* Case-sensitive check that s ends with suffix. */
 bool str_endswith(const char *s, const char *suffix);
 

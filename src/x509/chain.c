@@ -340,6 +340,7 @@ static X509_STORE_CTX *make_ctx(X509_STORE *store, STACK_OF(X509) *chain,
 	 */
 	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
 	    X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_X509_STRICT);
+	X509_STORE_CTX_set_verify(ctx, sigcache_chain_verify_cb);
 	return ctx;
 oom:
 	gpa_err_set(e, "out of memory");

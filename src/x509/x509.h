@@ -94,6 +94,13 @@ int cert_fwid(X509 *leaf, uint8_t out[48], struct gpa_err *e);
 int ecdsa_verify_raw_sha384(EVP_PKEY *key, const uint8_t *msg, size_t msglen,
     const uint8_t *sig, size_t siglen);
 
+/* Certificate signatures (and RIM XML signatures) already verified in this
+ * process are remembered, keyed by the exact bytes, and not recomputed (see
+ * util/memo.c); this turns the memory off (and forgets it), for benchmarks
+ * and tests. */
+void sigcache_set_enabled(bool on);
+void sigcache_stats(unsigned long *hits, unsigned long *misses);
+
 /* Subject CN (malloc'd, NULL if none), decimal serial (malloc'd), and
  * "subject" one-line (malloc'd). */
 char *cert_subject_cn(X509 *c);

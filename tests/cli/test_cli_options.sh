@@ -8,6 +8,9 @@
 # The RIM directories are built at run time in $TMP from ../shared; nothing
 # is committed. The live-system cases expect a machine without an NVIDIA
 # driver and are skipped where libnvidia-ml.so.1 can be loaded.
+#
+# Under the ASan+UBSan build (GPUATTEST=$PWD/build-san/gpuattest) a leak or
+# sanitizer report changes the exit code, so the exit code checks catch it.
 . "$(dirname "$0")/lib.sh"
 
 AZ=$V/gpu/hopper_595.71.05_azure
@@ -143,7 +146,7 @@ output_options() {
 	expect_no_out "$ESC" "--no-color: no escape bytes"
 	azure --no-ocsp --color
 	expect_rc 0 "--color"
-	expect_out "$ESC[" "--color: escape sequences"
+	expect_out "${ESC}[" "--color: escape sequences"
 	expect_out "VERIFICATION SUCCESSFUL" "--color"
 	# The last one wins.
 	azure --no-ocsp --color --no-color

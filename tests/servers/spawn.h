@@ -83,7 +83,7 @@ static const char *spawn_tmpdir(void)
 	return spawn_tmp;
 }
 
-static long long spawn_now_ms(void)
+__attribute__((unused)) static long long spawn_now_ms(void)
 {
 	struct timespec ts;
 
@@ -93,7 +93,7 @@ static long long spawn_now_ms(void)
 
 /* Starts argv (argv[0] found on PATH) with "--port-file FILE" appended, and
  * waits up to 10 s for the port. Returns the port, or -1. */
-static int spawn_server(char *const argv[], const char *name)
+__attribute__((unused)) static int spawn_server(char *const argv[], const char *name)
 {
 	char pf[400], *args[64];
 	int n = 0, slot = -1;
@@ -145,7 +145,7 @@ static int spawn_server(char *const argv[], const char *name)
 }
 
 /* A loopback port nothing listens on (bound, then closed). */
-static int spawn_closed_port(void)
+__attribute__((unused)) static int spawn_closed_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -163,7 +163,7 @@ static int spawn_closed_port(void)
 }
 
 /* Runs a shell command, 0 on success. */
-static int spawn_sh(const char *cmd)
+__attribute__((unused)) static int spawn_sh(const char *cmd)
 {
 	int rc = system(cmd);
 

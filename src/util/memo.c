@@ -1,0 +1,69 @@
+/*
+ * A small process-wide memory of 32-byte keys (SHA-256 digests) that stand
+ * for computations known to have succeeded: a certificate signature checked
+ * against an issuer, a RIM document whose XML signature verified. The key
+ * must bind every input of the computation; then a hit is as good as
+ * redoing it. Fixed size, direct-mapped, thread-safe; a collision simply
+ * evicts.
+ */
+#include "util/util.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define MEMO_SLOTS 1024
+
+static struct {
+	pthread_mutex_t lock;
+	bool enabled_set, disabled;
+	bool used[MEMO_SLOTS];
+	uint8_t key[MEMO_SLOTS][33];
+	unsigned long hits, misses;
+} memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t memo_slot(uint8_t kind, const uint8_t key[32])
+{
+	return ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)kind << 4) % MEMO_SLOTS;
+}
+
+bool memo_has(uint8_t kind, const uint8_t key[32])
+{
+	size_t s = memo_slot(kind, key);
+	bool hit;
+
+	pthread_mutex_lock(&memo.lock);
+	hit = !memo.disabled && memo.used[s] && memo.key[s][0] == kind &&
+	    memcmp(memo.key[s] + 1, key, 32) == 0;
+	hit ? memo.hits++ : memo.misses++;
+	pthread_mutex_unlock(&memo.lock);
+	return hit;
+}
+
+void memo_add(uint8_t kind, const uint8_t key[32])
+{
+	size_t s = memo_slot(kind, key);
+
+	pthread_mutex_lock(&memo.lock);
+	if (!memo.disabled) {
+		memo.used[s] = true;
+		memo.key[s][0] = kind;
+		memcpy(memo.key[s] + 1, key, 32);
+	}
+	pthread_mutex_unlock(&memo.lock);
+}
+
+void memo_set_enabled(bool on)
+{
+	pthread_mutex_lock(&memo.lock);
+	memo.disabled = !on;
+	memset(memo.used, 0, sizeof(memo.used));
+	pthread_mutex_unlock(&memo.lock);
+}
+
+void memo_stats(unsigned long *hits, unsigned long *misses)
+{
+	pthread_mutex_lock(&memo.lock);
+	*hits = memo.hits;
+	*misses = memo.misses;
+	pthread_mutex_unlock(&memo.lock);
+}

@@ -1,0 +1,85 @@
+/*
+ * Certificate signatures are checked once per process.
+ *
+ * ECDSA P-384 verification costs about 1 ms with OpenSSL 3.0 and is most of
+ * the time of a verification. The GPUs of one machine share their
+ * intermediate certificates and RIM chains, and a long-running verifier
+ * sees the same chains again and again. The memo key binds the exact DER of
+ * the certificate (signature included) and of the issuer certificate
+ * (hence its key), so a hit means the very same computation succeeded.
+ */
+#include "x509/x509_internal.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+static int cache_key(X509 *cert, X509 *issuer, uint8_t out[32])
+{
+	unsigned char both[2 * EVP_MAX_MD_SIZE];
+	unsigned int l1 = 0, l2 = 0, lo = 0;
+
+	if (X509_digest(cert, EVP_sha256(), both, &l1) != 1 ||
+	    X509_digest(issuer, EVP_sha256(), both + l1, &l2) != 1)
+		return -1;
+	return EVP_Digest(both, l1 + l2, out, &lo, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+int sigcache_verify_cert(X509 *cert, X509 *issuer)
+{
+	EVP_PKEY *key = X509_get0_pubkey(issuer);
+	uint8_t k[32];
+	bool keyed;
+
+	if (key == NULL)
+		return 0;
+	keyed = cache_key(cert, issuer, k) == 0;
+	if (keyed && memo_has(MEMO_CERT_SIGNATURE, k))
+		return 1;
+	if (X509_verify(cert, key) != 1)
+		return 0;
+	if (keyed)
+		memo_add(MEMO_CERT_SIGNATURE, k);
+	return 1;
+}
+
+void sigcache_set_enabled(bool on)
+{
+	memo_set_enabled(on);
+}
+
+void sigcache_stats(unsigned long *hits, unsigned long *misses)
+{
+	memo_stats(hits, misses);
+}
+
+/*
+ * Replaces OpenSSL's internal_verify (signatures and times) for our chain
+ * checks. Everything else X509_verify_cert does (path building, CA and
+ * key-usage constraints, X509_STRICT checks, trust) runs before it as
+ * usual; times are judged by chain_validate against the caller's instant.
+ * The self-signature of the anchor is not checked, as OpenSSL does not.
+ */
+int sigcache_chain_verify_cb(X509_STORE_CTX *ctx)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	X509_STORE_CTX_verify_cb cb = X509_STORE_CTX_get_verify_cb(ctx);
+	int n = sk_X509_num(chain);
+
+	for (int i = n - 2; i >= 0; i--) {
+		X509 *xs = sk_X509_value(chain, i), *xi = sk_X509_value(chain, i + 1);
+		int err = 0;
+
+		if (X509_get0_pubkey(xi) == NULL)
+			err = X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY;
+		else if (sigcache_verify_cert(xs, xi) != 1)
+			err = X509_V_ERR_CERT_SIGNATURE_FAILURE;
+		if (err != 0) {
+			X509_STORE_CTX_set_error(ctx, err);
+			X509_STORE_CTX_set_error_depth(ctx, i);
+			X509_STORE_CTX_set_current_cert(ctx, xs);
+			if (cb == NULL || cb(0, ctx) == 0)
+				return 0;
+		}
+	}
+	return 1;
+}
