@@ -65,6 +65,12 @@ int gpuattest_config_add_rim_dir(gpuattest_config *cfg, const char *dir);
  * and the result says that revocation was not checked. */
 int gpuattest_config_insecure_skip_revocation(gpuattest_config *cfg);
 
+/* Fail unless at least n GPUs are genuine (default: no expectation). */
+int gpuattest_config_expect_gpus(gpuattest_config *cfg, int n);
+/* Accept GPUs whose driver is in developer-tools (debug) mode. Such GPUs
+ * can be inspected by a debugger: this is not confidential. */
+int gpuattest_config_insecure_allow_dev_tools(gpuattest_config *cfg);
+
 /* Verifies GPU evidence in NVIDIA's JSON format (array or NRAS request). */
 int gpuattest_verify_evidence_file(gpuattest_config *cfg, const char *path,
     gpuattest_result **res);

@@ -25,6 +25,9 @@ struct gpuattest_config {
 	int nrim_dirs;
 	char *rim_dirs[GPA_API_MAX_RIM_DIRS];
 	bool insecure_no_ocsp;
+	bool allow_dev_tools;
+	int expect_gpus, expect_switches;	/* -1: none */
+	bool nonce_generated;
 };
 
 struct gpuattest_result {
@@ -34,7 +37,10 @@ struct gpuattest_result {
 
 /* Builds the appraise configuration (loads anchors on first use). */
 int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac);
-/* Appraises set (taking ownership of its buffers) into a new result. */
-int api_run(gpuattest_config *c, struct evidence_set *set, gpuattest_result **res);
+/* Appraises set (taking ownership of its buffers) into a new result. sys
+ * describes the live system the evidence was just collected from, or is
+ * NULL for recorded evidence. */
+int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_system_info *sys,
+    gpuattest_result **res);
 
 #endif

@@ -18,6 +18,7 @@ gpuattest_config *gpuattest_config_new(void)
 		return NULL;
 	c->pinned = true;
 	c->at = time(NULL);
+	c->expect_gpus = c->expect_switches = -1;
 	return c;
 }
 
@@ -135,9 +136,23 @@ int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 	return 0;
 }
 
-int api_run(gpuattest_config *c, struct evidence_set *set, gpuattest_result **res)
+int gpuattest_config_expect_gpus(gpuattest_config *c, int n)
+{
+	c->expect_gpus = n;
+	return 0;
+}
+
+int gpuattest_config_insecure_allow_dev_tools(gpuattest_config *c)
+{
+	c->allow_dev_tools = true;
+	return 0;
+}
+
+int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_system_info *sys,
+    gpuattest_result **res)
 {
 	struct gpa_appraise_cfg ac;
+	struct gpa_system_info si;
 	gpuattest_result *r;
 
 	*res = NULL;
@@ -153,6 +168,14 @@ int api_run(gpuattest_config *c, struct evidence_set *set, gpuattest_result **re
 	}
 	r->set = *set;		/* the appraisal points into the evidence buffers */
 	memset(set, 0, sizeof(*set));
+	memset(&si, 0, sizeof(si));
+	if (sys != NULL)
+		si = *sys;
+	si.expect_gpus = c->expect_gpus;
+	si.expect_switches = c->expect_switches;
+	si.allow_dev_tools = c->allow_dev_tools;
+	ac.sys = &si;
+	ac.nonce_generated = c->nonce_generated;
 	if (appraise_evidence(&ac, &r->set, &r->a, &c->err) != 0) {
 		gpuattest_result_free(r);
 		return -1;
@@ -168,7 +191,7 @@ int gpuattest_verify_evidence_file(gpuattest_config *c, const char *path, gpuatt
 	*res = NULL;
 	if (evidence_load_json_file(path, GPA_DEV_GPU, &set, &c->err) != 0)
 		return -1;
-	return api_run(c, &set, res);
+	return api_run(c, &set, NULL, res);
 }
 
 int gpuattest_verify_report_files(gpuattest_config *c, const char *report_path,
@@ -179,7 +202,7 @@ int gpuattest_verify_report_files(gpuattest_config *c, const char *report_path,
 	*res = NULL;
 	if (evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err) != 0)
 		return -1;
-	return api_run(c, &set, res);
+	return api_run(c, &set, NULL, res);
 }
 
 enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *r)

@@ -80,10 +80,28 @@ struct gpa_ocsp_stage {
 	void *ctx;
 };
 
+/* What the driver says about the live system (NVML, §9.1); absent when
+ * verifying recorded evidence. */
+struct gpa_system_info {
+	bool present;
+	unsigned environment, cc_feature, dev_tools, multi_gpu_mode;
+	bool have_caps;
+	unsigned cpu_caps, gpus_caps;
+	bool have_ready_state;
+	unsigned ready_state;		/* before verification */
+	char driver_version[96];	/* nvmlSystemGetDriverVersion */
+	int gpus_total;			/* nvmlDeviceGetCount */
+	int expect_gpus;		/* -1: no expectation */
+	int expect_switches;		/* -1: no expectation */
+	bool allow_dev_tools;		/* --insecure-allow-dev-tools */
+	bool switches_attested;		/* PPCIe: NVSwitch evidence is part of this appraisal */
+};
+
 struct gpa_appraise_cfg {
 	struct gpa_anchors *anchors;
 	time_t at;
 	bool have_nonce;			/* expected nonce supplied by the caller */
+	bool nonce_generated;			/* ... who drew it fresh for this run */
 	uint8_t nonce[SPDM_NONCE_LEN];
 	struct gpa_rim_source sources[4];
 	int nsources;
@@ -91,6 +109,7 @@ struct gpa_appraise_cfg {
 	bool insecure_no_ocsp;			/* the user chose to skip revocation */
 	bool allow_hold_rim;			/* certificateHold accepted on RIM chains */
 	bool ocsp_cache_ok;
+	const struct gpa_system_info *sys;	/* live system, or NULL */
 };
 
 /* The v3 cert-chain claims object (§10.1) plus what we add for the output. */
@@ -142,6 +161,10 @@ struct gpa_device_result {
 	int index;
 	char label[32];			/* "GPU 0", "NVSwitch 2" */
 	char uuid[96];
+	bool live;			/* collected from NVML just now */
+	char name[96];			/* NVML device name */
+	char nvml_vbios[32];
+	unsigned nvml_arch;
 
 	/* Evidence-level checks. Each "done" flag says whether the check ran. */
 	bool parsed;
@@ -182,9 +205,15 @@ struct gpa_appraisal {
 	struct gpa_device_result *dev;
 	char nonce_hex[2 * SPDM_NONCE_LEN + 1];
 	bool nonce_from_caller;
+	bool nonce_generated;
+	int ready_state_after;		/* -1 untouched, else what --set-ready set */
+	char ready_state_error[256];
 	time_t at;
 	enum gpa_verdict verdict;
 	bool no_ocsp;
+	struct gpa_system_info sys;
+	int nsys_checks;
+	struct gpa_check sys_checks[GPA_MAX_CHECKS];
 	size_t nrims;
 	struct rim **rims;		/* owned; devices point into these */
 };

@@ -203,6 +203,42 @@ static int count_genuine(const struct gpa_appraisal *a, enum gpa_device_kind kin
 	return n;
 }
 
+static json_t *checks_json(const struct gpa_check *c, int n)
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < n; k++) {
+		json_t *ck = json_object();
+		json_object_set_new(ck, "check", json_string(c[k].id));
+		json_object_set_new(ck, "outcome", json_string(outcome_name(c[k].outcome)));
+		json_object_set_new(ck, "detail", json_string(c[k].detail));
+		json_array_append_new(arr, ck);
+	}
+	return arr;
+}
+
+static json_t *system_json(const struct gpa_appraisal *a)
+{
+	const struct gpa_system_info *s = &a->sys;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "driver_version", json_string(s->driver_version));
+	json_object_set_new(o, "gpus", json_integer(s->gpus_total));
+	json_object_set_new(o, "environment", json_string(s->environment == 2 ? "production" :
+	    s->environment == 1 ? "simulation" : "unavailable"));
+	json_object_set_new(o, "cc_mode", json_boolean(s->cc_feature == 1));
+	json_object_set_new(o, "protected_pcie", json_boolean(s->multi_gpu_mode == 1));
+	json_object_set_new(o, "dev_tools_mode", json_boolean(s->dev_tools != 0));
+	if (s->have_caps) {
+		json_object_set_new(o, "cpu_cc_caps", json_integer(s->cpu_caps));
+		json_object_set_new(o, "gpus_cc_capable", json_boolean(s->gpus_caps == 1));
+	}
+	if (s->have_ready_state)
+		json_object_set_new(o, "ready_state_before", json_boolean(s->ready_state == 1));
+	json_object_set_new(o, "checks", checks_json(a->sys_checks, a->nsys_checks));
+	return o;
+}
+
 json_t *appraisal_json(const struct gpa_appraisal *a)
 {
 	json_t *doc = json_object(), *devs = json_array(), *claims = json_array(), *overall = json_object();
@@ -213,25 +249,27 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 	json_object_set_new(doc, "exit_code", json_integer(a->verdict));
 	json_object_set_new(doc, "verified_at", json_string(at));
 	json_object_set_new(doc, "nonce", json_string(a->nonce_hex));
-	json_object_set_new(doc, "nonce_source", json_string(a->nonce_from_caller ? "caller" : "evidence"));
+	json_object_set_new(doc, "nonce_source", json_string(a->nonce_generated ? "generated" :
+	    a->nonce_from_caller ? "caller" : "evidence"));
+	if (a->ready_state_after >= 0)
+		json_object_set_new(doc, "ready_state_set", json_boolean(a->ready_state_after == 1));
+	if (a->ready_state_error[0])
+		json_object_set_new(doc, "ready_state_error", json_string(a->ready_state_error));
 	json_object_set_new(doc, "revocation_checked", json_boolean(!a->no_ocsp));
 	json_object_set_new(doc, "genuine_gpus", json_integer(count_genuine(a, GPA_DEV_GPU)));
 	json_object_set_new(doc, "genuine_switches", json_integer(count_genuine(a, GPA_DEV_SWITCH)));
 	for (size_t i = 0; i < a->n; i++) {
 		const struct gpa_device_result *d = &a->dev[i];
-		json_t *o = json_object(), *checks = json_array();
+		json_t *o = json_object(), *checks = checks_json(d->checks, d->nchecks);
 		json_t *c = claims_device_json(a, d);
 
-		for (int k = 0; k < d->nchecks; k++) {
-			json_t *ck = json_object();
-			json_object_set_new(ck, "check", json_string(d->checks[k].id));
-			json_object_set_new(ck, "outcome", json_string(outcome_name(d->checks[k].outcome)));
-			json_object_set_new(ck, "detail", json_string(d->checks[k].detail));
-			json_array_append_new(checks, ck);
-		}
 		json_object_set_new(o, "device", json_string(d->label));
 		if (d->uuid[0])
 			json_object_set_new(o, "uuid", json_string(d->uuid));
+		if (d->live) {
+			json_object_set_new(o, "name", json_string(d->name));
+			json_object_set_new(o, "nvml_vbios_version", json_string(d->nvml_vbios));
+		}
 		json_object_set_new(o, "verdict", json_string(verdict_name(d->verdict)));
 		if (d->parsed) {
 			if (d->kind == GPA_DEV_GPU)
@@ -243,6 +281,8 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 		json_array_append_new(devs, o);
 		json_array_append_new(claims, c);
 	}
+	if (a->sys.present)
+		json_object_set_new(doc, "system", system_json(a));
 	json_object_set_new(overall, "x-nvidia-ver", json_string("3.0"));
 	json_object_set_new(overall, "x-nvidia-overall-att-result", json_boolean(a->verdict == GPA_PASS));
 	json_object_set_new(overall, "eat_nonce", json_string(a->nonce_hex));
@@ -309,6 +349,8 @@ static const char *mark(enum gpa_outcome o, bool color)
 static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool color)
 {
 	sb_printf(b, "%s", d->label);
+	if (d->name[0])
+		sb_printf(b, "  %s", d->name);
 	if (d->hwmodel[0])
 		sb_printf(b, "  %s", d->hwmodel);
 	if (d->parsed)
@@ -337,11 +379,23 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 
 	time_format_rfc3339(a->at, at);
 	sb_printf(&b, "Verification time %s, nonce %s (%s)\n\n", at, a->nonce_hex,
+	    a->nonce_generated ? "fresh, from the OS random source" :
 	    a->nonce_from_caller ? "supplied by the caller" : "taken from the evidence: freshness NOT proven");
+	if (a->sys.present) {
+		sb_printf(&b, "System  driver %s, %d GPU(s)\n", a->sys.driver_version, a->sys.gpus_total);
+		for (int i = 0; i < a->nsys_checks; i++)
+			sb_printf(&b, "  %s %s\n", mark(a->sys_checks[i].outcome, color), a->sys_checks[i].detail);
+		sb_printf(&b, "\n");
+	}
 	for (size_t i = 0; i < a->n; i++) {
 		text_device(&b, &a->dev[i], color);
 		sb_printf(&b, "\n");
 	}
+	if (a->ready_state_after >= 0)
+		sb_printf(&b, "GPUs ready state set to %s.\n", a->ready_state_after ? "READY (accepting work)" :
+		    "NOT READY");
+	if (a->ready_state_error[0])
+		sb_printf(&b, "WARNING: %s\n", a->ready_state_error);
 	if (a->no_ocsp)
 		sb_printf(&b, "WARNING: certificate revocation (OCSP) was NOT checked: a revoked device or RIM would not be noticed.\n");
 	switch (a->verdict) {
@@ -360,6 +414,12 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 		sb_printf(&b, "%sVERIFICATION INCOMPLETE: nothing failed, but not every check could be done (see [ -- ] above)\n",
 		    color ? "\xe2\x9d\x8c " : "");
 		break;
+	}
+	for (int k = 0; k < a->nsys_checks && a->verdict != GPA_PASS; k++) {
+		const struct gpa_check *c = &a->sys_checks[k];
+		if (c->outcome == GPA_CHECK_FAIL || c->outcome == GPA_CHECK_NOT_DONE)
+			sb_printf(&b, "  System: %s%s\n", c->outcome == GPA_CHECK_NOT_DONE ? "not done: " : "",
+			    c->detail);
 	}
 	for (size_t i = 0; i < a->n && a->verdict != GPA_PASS; i++)
 		for (int k = 0; k < a->dev[i].nchecks; k++) {

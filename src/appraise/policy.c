@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const char *outcome_name(enum gpa_outcome o)
 {
@@ -39,6 +40,21 @@ static void add(struct gpa_device_result *d, const char *id, enum gpa_outcome o,
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
+}
+
+static enum gpa_verdict checks_verdict(const struct gpa_check *c, int n)
+{
+	enum gpa_verdict v = GPA_PASS;
+
+	for (int i = 0; i < n; i++) {
+		if (c[i].outcome == GPA_CHECK_BAD_INPUT)
+			v = GPA_BAD_INPUT;
+		else if (c[i].outcome == GPA_CHECK_FAIL && v != GPA_BAD_INPUT)
+			v = GPA_FAIL;
+		else if (c[i].outcome == GPA_CHECK_NOT_DONE && v == GPA_PASS)
+			v = GPA_INCOMPLETE;
+	}
+	return v;
 }
 
 static void check_cert_status(struct gpa_device_result *d, const char *id, const char *what,
@@ -163,6 +179,26 @@ static void check_measurements(struct gpa_device_result *d)
 		    "measurements not compared: a reference manifest was not available or not trustworthy");
 }
 
+/* The report must describe the GPU the driver says it is talking to. */
+static void check_live_device(struct gpa_device_result *d, const struct gpa_system_info *sys)
+{
+	unsigned want = d->arch == GPA_ARCH_HOPPER ? 9 : d->arch == GPA_ARCH_BLACKWELL ? 10 : 0;
+
+	if (strcmp(sys->driver_version, d->info.driver_version) == 0)
+		add(d, "driver-version", GPA_CHECK_PASS, "driver %s loaded matches the report", sys->driver_version);
+	else
+		add(d, "driver-version", GPA_CHECK_FAIL, "the loaded driver is %s but the report says %s",
+		    sys->driver_version, d->info.driver_version);
+	if (strcasecmp(d->nvml_vbios, d->info.vbios_version) == 0)
+		add(d, "vbios-version", GPA_CHECK_PASS, "VBIOS %s reported by NVML matches the report", d->nvml_vbios);
+	else
+		add(d, "vbios-version", GPA_CHECK_FAIL, "NVML reports VBIOS %s but the report says %s",
+		    d->nvml_vbios, d->info.vbios_version);
+	if (want != 0 && d->nvml_arch != want)
+		add(d, "nvml-arch", GPA_CHECK_FAIL, "NVML reports architecture %u but the certificate chain is %s",
+		    d->nvml_arch, arch_name(d->arch));
+}
+
 static void evaluate_device(const struct gpa_appraise_cfg *cfg, struct gpa_device_result *d)
 {
 	d->nchecks = 0;
@@ -199,21 +235,118 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, struct gpa_devic
 	add(d, "fwid", d->fwid_match ? GPA_CHECK_PASS : GPA_CHECK_FAIL, "%s", d->fwid_detail);
 	if (!d->arch_check)
 		goto verdict;
+	if (d->live && cfg->sys != NULL && d->kind == GPA_DEV_GPU)
+		check_live_device(d, cfg->sys);
 	if (d->kind == GPA_DEV_GPU)
 		check_rim(cfg, d, &d->driver, d->info.driver_version);
 	check_rim(cfg, d, &d->vbios, d->info.vbios_version);
 	check_measurements(d);
 verdict:
-	d->verdict = GPA_PASS;
-	for (int i = 0; i < d->nchecks; i++) {
-		enum gpa_outcome o = d->checks[i].outcome;
-		if (o == GPA_CHECK_BAD_INPUT)
-			d->verdict = GPA_BAD_INPUT;
-		else if (o == GPA_CHECK_FAIL && d->verdict != GPA_BAD_INPUT)
-			d->verdict = GPA_FAIL;
-		else if (o == GPA_CHECK_NOT_DONE && d->verdict == GPA_PASS)
-			d->verdict = GPA_INCOMPLETE;
+	d->verdict = checks_verdict(d->checks, d->nchecks);
+}
+
+static void sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
+{
+	struct gpa_check *c;
+	va_list ap;
+
+	if (a->nsys_checks == GPA_MAX_CHECKS)
+		return;
+	c = &a->sys_checks[a->nsys_checks++];
+	c->id = id;
+	c->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+static const char *cpu_caps_name(unsigned c)
+{
+	switch (c) {
+	case 1: return "AMD SEV";
+	case 2: return "Intel TDX";
+	case 3: return "AMD SEV-SNP";
+	case 4: return "AMD SEV-SNP (vTOM)";
+	default: return "none";
 	}
+}
+
+static int count_passed(const struct gpa_appraisal *a, enum gpa_device_kind kind)
+{
+	int n = 0;
+	for (size_t i = 0; i < a->n; i++)
+		n += a->dev[i].kind == kind && a->dev[i].verdict == GPA_PASS;
+	return n;
+}
+
+static void check_expected_counts(struct gpa_appraisal *a)
+{
+	const struct gpa_system_info *s = &a->sys;
+
+	if (s->expect_gpus >= 0) {
+		int n = count_passed(a, GPA_DEV_GPU);
+		sys_add(a, "gpu-count", n >= s->expect_gpus ? GPA_CHECK_PASS : GPA_CHECK_FAIL,
+		    "%d genuine GPU(s), %d expected (--expect-gpus)", n, s->expect_gpus);
+	}
+	if (s->expect_switches >= 0) {
+		int n = count_passed(a, GPA_DEV_SWITCH);
+		sys_add(a, "switch-count", n >= s->expect_switches ? GPA_CHECK_PASS : GPA_CHECK_FAIL,
+		    "%d genuine NVSwitch(es), %d expected (--expect-switches)", n, s->expect_switches);
+	}
+}
+
+/* The confidential-computing configuration the driver reports (§9.1, §9.4). */
+static void evaluate_system(struct gpa_appraisal *a)
+{
+	const struct gpa_system_info *s = &a->sys;
+	bool cc = s->cc_feature == 1, ppcie = s->multi_gpu_mode == 1;
+
+	a->nsys_checks = 0;
+	if (!s->present) {
+		check_expected_counts(a);
+		return;
+	}
+	if (!s->have_caps)
+		sys_add(a, "cpu-cc", GPA_CHECK_NOT_DONE, "the driver cannot report the CPU's confidential-computing capability");
+	else if (s->cpu_caps == 0)
+		sys_add(a, "cpu-cc", GPA_CHECK_FAIL, "the CPU is not running a confidential VM (no TDX / SEV-SNP)");
+	else
+		sys_add(a, "cpu-cc", GPA_CHECK_PASS, "confidential VM: %s", cpu_caps_name(s->cpu_caps));
+	if (s->have_caps)
+		sys_add(a, "gpu-cc", s->gpus_caps == 1 ? GPA_CHECK_PASS : GPA_CHECK_FAIL,
+		    s->gpus_caps == 1 ? "the GPUs are confidential-computing capable" :
+		    "the GPUs (or this driver) do not support confidential computing");
+	if (cc && ppcie)
+		sys_add(a, "cc-mode", GPA_CHECK_FAIL,
+		    "invalid configuration: CC mode and Protected PCIe are both on (CC is for GPUs passed through alone, Protected PCIe for NVLink systems)");
+	else if (cc)
+		sys_add(a, "cc-mode", GPA_CHECK_PASS, "CC mode on, Protected PCIe off");
+	else if (ppcie)
+		sys_add(a, "cc-mode", GPA_CHECK_PASS, "Protected PCIe on, CC mode off");
+	else
+		sys_add(a, "cc-mode", GPA_CHECK_FAIL,
+		    "the GPUs are neither in CC mode nor in Protected PCIe mode: nothing is confidential");
+	if (ppcie && !s->switches_attested)
+		sys_add(a, "nvswitch", GPA_CHECK_NOT_DONE,
+		    "Protected PCIe mode: the NVSwitches must be attested too, and were not");
+	if (s->environment == 2)
+		sys_add(a, "environment", GPA_CHECK_PASS, "production environment");
+	else
+		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports a %s environment, not production",
+		    s->environment == 1 ? "simulation" : "unavailable");
+	if (s->dev_tools == 0)
+		sys_add(a, "dev-tools", GPA_CHECK_PASS, "developer tools mode off");
+	else if (s->allow_dev_tools)
+		sys_add(a, "dev-tools", GPA_CHECK_SKIPPED,
+		    "developer tools mode ON (debugging possible: not confidential), accepted by --insecure-allow-dev-tools");
+	else
+		sys_add(a, "dev-tools", GPA_CHECK_FAIL, "developer tools mode is on: a debug mode is not confidential");
+	if (s->gpus_total == 0)
+		sys_add(a, "gpu-count", GPA_CHECK_FAIL, "the driver sees no GPU");
+	check_expected_counts(a);
 }
 
 static int verdict_rank(enum gpa_verdict v)
@@ -229,4 +362,8 @@ void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 		if (verdict_rank(a->dev[i].verdict) > verdict_rank(a->verdict))
 			a->verdict = a->dev[i].verdict;
 	}
+	evaluate_system(a);
+	enum gpa_verdict sv = checks_verdict(a->sys_checks, a->nsys_checks);
+	if (verdict_rank(sv) > verdict_rank(a->verdict))
+		a->verdict = sv;
 }

@@ -109,6 +109,10 @@ static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const st
 	struct gpa_chain_result cr;
 
 	snprintf(d->uuid, sizeof(d->uuid), "%s", it->uuid);
+	d->live = it->live;
+	snprintf(d->name, sizeof(d->name), "%s", it->name);
+	snprintf(d->nvml_vbios, sizeof(d->nvml_vbios), "%s", it->nvml_vbios);
+	d->nvml_arch = it->nvml_arch;
 	d->measres = "not-run";
 	if (it->chain_pem == NULL) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "no certificate chain");
@@ -425,6 +429,7 @@ static void expected_nonce(const struct gpa_appraise_cfg *cfg, const struct evid
 	struct gpa_err e = {{0}};
 
 	a->nonce_from_caller = cfg->have_nonce;
+	a->nonce_generated = cfg->nonce_generated;
 	if (cfg->have_nonce) {
 		memcpy(nonce, cfg->nonce, SPDM_NONCE_LEN);
 	} else if (evidence_common_nonce(set, nonce, &e) != 1) {
@@ -446,7 +451,11 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 
 	memset(a, 0, sizeof(*a));
 	a->at = cfg->at;
+	a->ready_state_after = -1;
 	a->no_ocsp = cfg->ocsp == NULL;
+	a->sys.expect_gpus = a->sys.expect_switches = -1;
+	if (cfg->sys != NULL)
+		a->sys = *cfg->sys;
 	a->dev = calloc(set->n ? set->n : 1, sizeof(*a->dev));
 	t = calloc(1, sizeof(*t));
 	if (a->dev == NULL || t == NULL) {
@@ -460,6 +469,8 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 		struct gpa_device_result *d = &a->dev[i];
 		d->kind = set->items[i].kind;
 		d->index = d->kind == GPA_DEV_GPU ? gpus++ : switches++;
+		if (set->items[i].live && d->kind == GPA_DEV_GPU)
+			d->index = set->items[i].nvml_index;
 		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
 		if (appraise_device_evidence(cfg, &set->items[i], nonce, d) != 0) {
 			gpa_err_set(e, "%s: internal error in certificate validation", d->label);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "api/api_internal.h"
 #include "collect/collect.h"
 #include "util/util.h"
 
@@ -64,8 +65,22 @@ void cli_usage_verify(FILE *f)
 "  --color / --no-color (default: color when stdout is a terminal)\n"
 "\n"
 "Live system (no --evidence / --report):\n"
+"  --gpu LIST           attest only these GPUs (NVML indices, e.g. 0,3; default all)\n"
+"  --expect-gpus N      fail unless at least N GPUs are genuine (also offline)\n"
+"  --set-ready          after, and only after, everything passed, mark the GPUs\n"
+"                       ready to accept work; on any failure mark them NOT ready\n"
+"                       (needs root). Without it the ready state is not touched.\n"
+"  --insecure-allow-dev-tools\n"
+"                       accept a driver in developer-tools (debug) mode, which is\n"
+"                       NOT confidential (default: such a system fails)\n"
 "  --nvml-lib PATH      NVML library to load (default libnvidia-ml.so.1;\n"
 "                       environment: GPUATTEST_NVML_LIB)\n"
+"  A fresh 32-byte nonce is drawn from the OS random source for each run unless\n"
+"  --nonce is given. The driver's CC configuration is checked: CC mode on with\n"
+"  Protected PCIe off (GPUs passed through alone), or CC off with Protected PCIe\n"
+"  on (NVLink systems), never both; production environment; developer tools\n"
+"  off; a confidential CPU (TDX / SEV-SNP); driver and VBIOS versions from NVML\n"
+"  equal to the signed report's.\n"
 "\n"
 "Exit codes: 0 verified; 1 the evidence does not satisfy the policy; 2 bad\n"
 "usage or unreadable input; 3 could not complete (RIM not available, network,\n"
@@ -99,7 +114,7 @@ int cli_parse_nonce(const char *s, unsigned char out[32])
 enum {
 	OPT_EVIDENCE = 256, OPT_REPORT, OPT_CHAIN, OPT_NONCE, OPT_RIM_DIR, OPT_ANCHOR,
 	OPT_NO_PINNED, OPT_NO_OCSP, OPT_AT, OPT_FORMAT, OPT_QUIET, OPT_COLOR, OPT_NO_COLOR,
-	OPT_NVML_LIB, OPT_HELP,
+	OPT_NVML_LIB, OPT_HELP, OPT_GPU, OPT_EXPECT_GPUS, OPT_SET_READY, OPT_ALLOW_DEV_TOOLS,
 };
 
 static const struct option verify_opts[] = {
@@ -117,13 +132,18 @@ static const struct option verify_opts[] = {
 	{"color", no_argument, NULL, OPT_COLOR},
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
 	{"nvml-lib", required_argument, NULL, OPT_NVML_LIB},
+	{"gpu", required_argument, NULL, OPT_GPU},
+	{"expect-gpus", required_argument, NULL, OPT_EXPECT_GPUS},
+	{"set-ready", no_argument, NULL, OPT_SET_READY},
+	{"insecure-allow-dev-tools", no_argument, NULL, OPT_ALLOW_DEV_TOOLS},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
 struct verify_args {
-	const char *evidence, *report, *chain, *format, *nvml_lib;
-	bool quiet, json;
+	const char *evidence, *report, *chain, *format, *nvml_lib, *gpus;
+	bool quiet, json, set_ready, have_nonce;
+	unsigned char nonce[32];
 	int color;
 };
 
@@ -152,6 +172,8 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			if (cli_parse_nonce(optarg, nonce) != 0)
 				return GPUATTEST_BAD_INPUT;
 			gpuattest_config_set_nonce(cfg, nonce, 32);
+			memcpy(va->nonce, nonce, 32);
+			va->have_nonce = true;
 			break;
 		case OPT_RIM_DIR:
 			if (access(optarg, R_OK | X_OK) != 0) {
@@ -177,6 +199,17 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		case OPT_COLOR: va->color = 1; break;
 		case OPT_NO_COLOR: va->color = 0; break;
 		case OPT_NVML_LIB: va->nvml_lib = optarg; break;
+		case OPT_GPU: va->gpus = optarg; break;
+		case OPT_EXPECT_GPUS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 1024)
+				return bad_usage("--expect-gpus needs a number");
+			gpuattest_config_expect_gpus(cfg, (int)n);
+			break;
+		}
+		case OPT_SET_READY: va->set_ready = true; break;
+		case OPT_ALLOW_DEV_TOOLS: gpuattest_config_insecure_allow_dev_tools(cfg); break;
 		case OPT_HELP: cli_usage_verify(stdout); return -1;
 		default: return bad_usage("unknown option");
 		}
@@ -190,8 +223,57 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return bad_usage("give either --evidence or --report, not both");
 	if ((va->report != NULL) != (va->chain != NULL))
 		return bad_usage("--report and --cert-chain go together");
+	if ((va->evidence != NULL || va->report != NULL) && (va->set_ready || va->gpus != NULL))
+		return bad_usage("--set-ready and --gpu apply to the live system, not to recorded evidence");
 	if (va->color < 0)
 		va->color = isatty(STDOUT_FILENO);
+	return 0;
+}
+
+/* Marks the GPUs ready only after a pass, not ready otherwise. */
+static void apply_ready_state(struct gpa_live *l, gpuattest_result *res)
+{
+	bool ready = res->a.verdict == GPA_PASS;
+	struct gpa_err e = {{0}};
+
+	if (live_set_ready(l, ready, &e) == 0)
+		res->a.ready_state_after = ready;
+	else
+		snprintf(res->a.ready_state_error, sizeof(res->a.ready_state_error), "%s", e.msg);
+}
+
+static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
+{
+	struct gpa_live_opts o = {.nvml_lib = va->nvml_lib, .gpus = va->gpus, .have_nonce = va->have_nonce,
+	    .progress = !va->quiet && isatty(STDERR_FILENO)};
+	struct gpa_live l;
+	struct gpa_err e = {{0}};
+
+	memcpy(o.nonce, va->nonce, sizeof(o.nonce));
+	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
+		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		if (l.api == NULL || !l.sys.present)
+			fprintf(stderr,
+			    "Nothing could be attested on this machine.\n"
+			    "To verify recorded evidence instead:\n"
+			    "  gpuattest verify --evidence FILE --rim-dir DIR [--nonce HEX]\n"
+			    "  gpuattest verify --report REPORT --cert-chain CHAIN.pem --rim-dir DIR\n"
+			    "(see 'gpuattest help verify').\n");
+		live_close(&l);
+		return -1;
+	}
+	gpuattest_config_set_nonce(cfg, l.nonce, sizeof(l.nonce));
+	cfg->nonce_generated = l.nonce_generated;
+	if (o.progress)
+		fprintf(stderr, "gpuattest: verifying...\n");
+	if (api_run(cfg, &l.set, &l.sys, res) != 0) {
+		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		live_close(&l);
+		return -1;
+	}
+	if (va->set_ready)
+		apply_ready_state(&l, *res);
+	live_close(&l);
 	return 0;
 }
 
@@ -235,7 +317,7 @@ int cli_verify(int argc, char **argv)
 	else if (va.report != NULL)
 		rc = gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
 	else
-		rc = collect_verify_live(cfg, va.nvml_lib, va.quiet, &res);
+		rc = verify_live(cfg, &va, &res);
 	if (rc != 0) {
 		/* Live collection reports its own "could not complete" errors. */
 		if (va.evidence == NULL && va.report == NULL) {

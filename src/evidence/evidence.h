@@ -34,6 +34,13 @@ struct evidence_item {
 	char *chain_pem;		/* NUL terminated */
 	size_t chain_len;
 	char uuid[96];			/* optional metadata ("uuid"), "" when absent */
+
+	/* What NVML said about this GPU, when collected live. */
+	bool live;
+	char name[96];
+	char nvml_vbios[32];
+	unsigned nvml_arch;
+	int nvml_index;
 };
 
 struct evidence_set {

@@ -416,7 +416,7 @@ static void derived_switch(struct jb *b, json_t *o, const struct report_info *in
 {
 	json_t *ports;
 
-	put(b, o, "bios_version", json_string(in->vbios_version));
+	put(b, o, "vbios_version", json_string(in->vbios_version));
 	if (in->has_device_pdi)
 		put(b, o, "device_pdi", hex_upper_json(in->device_pdi, GPA_PDI_LEN));
 	if (in->ngpu_pdis > 0) {

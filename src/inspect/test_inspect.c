@@ -430,7 +430,7 @@ static void test_derived_switch(void)
 	CHECK_STREQ(json_string_value(json_object_get(d, "arch_source")), "chain hwmodel");
 	CHECK_STREQ(json_string_value(json_object_get(d, "vbios_rim_id")), "NV_SWITCH_BIOS_5612_0002_890_9610550001");
 	CHECK(json_object_get(d, "driver_rim_id") == NULL);
-	CHECK_STREQ(json_string_value(json_object_get(d, "bios_version")), "96.10.55.00.01");
+	CHECK_STREQ(json_string_value(json_object_get(d, "vbios_version")), "96.10.55.00.01");
 	CHECK_STREQ(json_string_value(json_object_get(dec, "VBIOS_VERSION")), "96.10.55.00.01");
 	CHECK_STREQ(json_string_value(json_object_get(d, "device_pdi")), "203EB31AD9ED0008");
 	/* Claims use the stored order in uppercase: NVIDIA's values, case-folded. */

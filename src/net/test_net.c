@@ -285,6 +285,30 @@ static void test_concurrency(void)
 	CHECK(seq >= 400);
 }
 
+/* Proxies come from the standard environment: a request for a host that
+ * does not exist succeeds only because http_proxy sends it to our server
+ * (which answers absolute-URI requests like any path). */
+static void test_proxy_from_environment(void)
+{
+	struct gpa_http_opts o;
+	struct gpa_http_resp r;
+	struct gpa_http_req q = { .method = "GET", .url = "http://rim.invalid/v1/rim/NV_TEST_A" };
+	struct gpa_err e;
+	char proxy[64];
+
+	NEED_SERVER();
+	fast_opts(&o);
+	o.max_retries = 0;
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", port);
+	setenv("http_proxy", proxy, 1);
+	CHECK_INT(http_perform_all(&o, &q, &r, 1, &e), 0);
+	CHECK(r.ok);
+	CHECK_INT(r.status, 200);
+	CHECK(r.body && strstr((const char *)r.body, "\"NV_TEST_A\"") != NULL);
+	http_resp_clear(&r);
+	unsetenv("http_proxy");
+}
+
 static void test_rim_ok_and_not_found(void)
 {
 	struct gpa_http_opts o;
@@ -462,6 +486,12 @@ static void test_rim_sources_order(void)
 
 int main(void)
 {
+	/* Loopback only, whatever proxy the environment names. */
+	unsetenv("http_proxy");
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
 	start_server();
 	RUN(test_opts_env);
 	RUN(test_bad_inputs_refused);
@@ -472,6 +502,7 @@ int main(void)
 	RUN(test_never_answers_timeout_bounded);
 	RUN(test_connection_refused_retried);
 	RUN(test_concurrency);
+	RUN(test_proxy_from_environment);
 	RUN(test_rim_ok_and_not_found);
 	RUN(test_rim_bad_answers);
 	RUN(test_rim_id_rules);

@@ -477,6 +477,11 @@ static void answer_offline(struct run *rn, struct question *qn)
 
 	if (o->bundle != NULL) {
 		const struct gpa_bundle_item *it = bundle_get_ocsp(o->bundle, qn->q.key);
+		time_t nu;
+		/* Online, a bundled answer past nextUpdate gives way to a fresh one. */
+		if (it != NULL && !o->offline && (ocsp_response_next_update(it->data, it->len,
+		    qn->q.key, &nu) != 0 || nu + o->skew_s < rn->at))
+			it = NULL;
 		if (it != NULL && (qn->der = malloc(it->len ? it->len : 1)) != NULL) {
 			memcpy(qn->der, it->data, it->len);
 			qn->len = it->len;

@@ -20,8 +20,8 @@
  *   - certificateHold counts as revoked unless the job sets allow_hold (the
  *     caller allows it only for RIM chains); the result then says
  *     hold_allowed so the output can say so.
- * Sources, in order: a collateral bundle, the cache (only with cache_ok),
- * the responder. Cached and bundled answers always have nonce_matches false.
+ * Sources, in order: a collateral bundle (online, only its answers not past
+ * nextUpdate), the cache (only with cache_ok), the responder. Cached and bundled answers always have nonce_matches false.
  * All requests of all jobs go out at once (http_perform_all), one per
  * distinct CertID.
  *

@@ -333,6 +333,54 @@ static void test_explicit_trust_does_not_authorise(void)
 	X509_free(root);
 }
 
+/* Two SingleResponses for our CertID (a request naming it twice): which
+ * one counts would be the responder's choice, so neither does. */
+static void test_duplicate_answer_refused(void)
+{
+	struct gpa_ocsp_query q;
+	struct gpa_ocsp_opts o;
+	struct gpa_ocsp_cert r;
+	struct gpa_err e;
+	X509 *leaf, *ica, *root;
+	X509_STORE *st;
+	STACK_OF(X509) *chain;
+	uint8_t *resp = NULL;
+	size_t resplen = 0;
+	char p[700], cmd[3000];
+	time_t nu;
+
+	NEED();
+	leaf = load("leaf_good");
+	ica = load("ica");
+	root = load("root");
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -issuer ica.pem -cert leaf_good.pem "
+	    "-cert leaf_good.pem -no_nonce -reqout dup-req.der >/dev/null 2>&1 && openssl ocsp "
+	    "-index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem -rkey ocsp_ica.key "
+	    "-reqin dup-req.der -respout dup-resp.der -ndays 1 >/dev/null 2>&1", pki);
+	CHECK_INT(spawn_sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/dup-resp.der", pki);
+	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
+	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
+	st = X509_STORE_new();
+	X509_STORE_add_cert(st, root);
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, ica);
+	ocsp_opts_default(&o);
+	memset(&r, 0, sizeof(r));
+	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o, false, &r);
+	CHECK_CONTAINS(r.detail, "twice");
+	CHECK(!r.response_valid);
+	CHECK_INT(r.status, GPA_OCSP_ERROR);
+	CHECK_INT(ocsp_response_next_update(resp, resplen, q.key, &nu), -1);
+	free(resp);
+	sk_X509_free(chain);
+	X509_STORE_free(st);
+	ocsp_query_clear(&q);
+	X509_free(leaf);
+	X509_free(ica);
+	X509_free(root);
+}
+
 static void test_freshness(void)
 {
 	struct fx f;
@@ -510,6 +558,14 @@ static void test_bundle_offline(void)
 	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 3 * 86400);
 	CHECK(c.passed);
 	f.o.max_age_s = 0;
+	/* Online, a stale bundled answer gives way to the responder's. */
+	fx_init(&f, "");
+	f.o.bundle = b;
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now + 3 * 86400);
+	CHECK_INT(c.certs[1].source, GPA_OCSP_FROM_RESPONDER);
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK_INT(c.certs[1].source, GPA_OCSP_FROM_BUNDLE);
+	f.o.offline = true;
 	/* Tampered: a byte of each response's signature flipped. */
 	for (size_t i = 0; i < b->nocsp; i++)
 		b->ocsp[i].data[b->ocsp[i].len - 3] ^= 1;
@@ -582,6 +638,10 @@ static void test_bad_jobs(void)
 
 int main(void)
 {
+	/* Loopback only, whatever proxy the environment names. */
+	unsetenv("http_proxy");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
 	setup();
 	RUN(test_good_chain);
 	RUN(test_revoked);
@@ -589,6 +649,7 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_unauthorised_responders);
 	RUN(test_explicit_trust_does_not_authorise);
+	RUN(test_duplicate_answer_refused);
 	RUN(test_freshness);
 	RUN(test_nonce);
 	RUN(test_transport_failures);
