@@ -162,6 +162,7 @@ struct gpa_device_result {
 	char label[32];			/* "GPU 0", "NVSwitch 2" */
 	char uuid[96];
 	bool live;			/* collected from NVML just now */
+	bool not_cc;			/* the system is not in CC mode: nothing to attest */
 	char name[96];			/* NVML device name */
 	char nvml_vbios[32];
 	unsigned nvml_arch;

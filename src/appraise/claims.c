@@ -358,8 +358,11 @@ static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool 
 		    d->kind == GPA_DEV_GPU ? d->info.driver_version : d->info.vbios_version,
 		    d->kind == GPA_DEV_GPU ? d->info.vbios_version : "");
 	sb_printf(b, "\n");
-	if (d->ueid[0])
-		sb_printf(b, "  ueid %s%s%s\n", d->ueid, d->uuid[0] ? "  uuid " : "", d->uuid);
+	if (d->ueid[0] || d->uuid[0])
+		sb_printf(b, "  %s%s%suuid %s\n", d->ueid[0] ? "ueid " : "", d->ueid, d->ueid[0] ? "  " : "",
+		    d->uuid[0] ? d->uuid : "-");
+	if (d->not_cc)
+		sb_printf(b, "  VBIOS %s (as NVML reports it)\n", d->nvml_vbios);
 	for (int i = 0; i < d->nchecks; i++)
 		sb_printf(b, "  %s %s\n", mark(d->checks[i].outcome, color), d->checks[i].detail);
 	for (int i = 0; i < d->nmismatch; i++) {

@@ -202,6 +202,11 @@ static void check_live_device(struct gpa_device_result *d, const struct gpa_syst
 static void evaluate_device(const struct gpa_appraise_cfg *cfg, struct gpa_device_result *d)
 {
 	d->nchecks = 0;
+	if (d->not_cc) {
+		add(d, "cc-mode", GPA_CHECK_FAIL,
+		    "not attested: the GPU is not in confidential-computing mode (CC and Protected PCIe both off)");
+		goto verdict;
+	}
 	if (!d->chain_parsed) {
 		add(d, "evidence", GPA_CHECK_BAD_INPUT, "%s", d->parse_error);
 		goto verdict;

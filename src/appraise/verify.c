@@ -113,7 +113,10 @@ static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const st
 	snprintf(d->name, sizeof(d->name), "%s", it->name);
 	snprintf(d->nvml_vbios, sizeof(d->nvml_vbios), "%s", it->nvml_vbios);
 	d->nvml_arch = it->nvml_arch;
+	d->not_cc = it->not_cc;
 	d->measres = "not-run";
+	if (d->not_cc)
+		return 0;
 	if (it->chain_pem == NULL) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "no certificate chain");
 		return 0;

@@ -72,6 +72,15 @@ int cli_collect(int argc, char **argv)
 		live_close(&l);
 		return GPUATTEST_INCOMPLETE;
 	}
+	if (l.set.n > 0 && l.set.items[0].not_cc) {
+		fprintf(stderr, "gpuattest: the GPUs are not in confidential-computing mode (CC off, Protected PCIe off): "
+		    "the driver gives no attestation evidence. GPUs seen (driver %s):\n", l.sys.driver_version);
+		for (size_t i = 0; i < l.set.n; i++)
+			fprintf(stderr, "  GPU %d  %s  %s  VBIOS %s\n", l.set.items[i].nvml_index, l.set.items[i].name,
+			    l.set.items[i].uuid, l.set.items[i].nvml_vbios);
+		live_close(&l);
+		return GPUATTEST_INCOMPLETE;
+	}
 	json = evidence_to_json(&l.set);
 	if (json == NULL) {
 		fprintf(stderr, "gpuattest: out of memory\n");

@@ -246,6 +246,9 @@ static void *collect_one(void *arg)
 	}
 	it->uuid[sizeof(it->uuid) - 1] = it->name[sizeof(it->name) - 1] = '\0';
 	it->nvml_vbios[sizeof(it->nvml_vbios) - 1] = '\0';
+	it->uuid[sizeof(it->uuid) - 1] = '\0';
+	if (it->not_cc)
+		goto out;	/* no CC mode: identify the GPU, ask for no evidence */
 	if ((rc = api->certificate(dev, cert)) != NVML_SUCCESS) {
 		what = "reading the attestation certificate chain";
 		goto nvml;
@@ -323,6 +326,7 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 			continue;
 		struct evidence_item *it = &l->set.items[njobs];
 		fill_item_meta(it, (unsigned)i, l->nonce);
+		it->not_cc = l->sys.cc_feature != 1 && l->sys.multi_gpu_mode != 1;
 		snprintf(it->arch, sizeof(it->arch), "%s", "");
 		jobs[njobs] = (struct gpu_job){.api = l->api, .index = (unsigned)i, .nonce = l->nonce, .it = it};
 		njobs++;

@@ -37,6 +37,7 @@ struct evidence_item {
 
 	/* What NVML said about this GPU, when collected live. */
 	bool live;
+	bool not_cc;			/* not in CC mode: no report was asked for */
 	char name[96];
 	char nvml_vbios[32];
 	unsigned nvml_arch;
