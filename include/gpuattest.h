@@ -65,6 +65,34 @@ int gpuattest_config_add_rim_dir(gpuattest_config *cfg, const char *dir);
  * and the result says that revocation was not checked. */
 int gpuattest_config_insecure_skip_revocation(gpuattest_config *cfg);
 
+/* Revocation and reference manifests over the network. Defaults: NVIDIA's
+ * OCSP responder and RIM service; environment GPUATTEST_OCSP_URL,
+ * GPUATTEST_RIM_URL, GPUATTEST_SERVICE_KEY, GPUATTEST_CACHE_DIR. */
+int gpuattest_config_set_ocsp_url(gpuattest_config *cfg, const char *url);
+int gpuattest_config_set_rim_url(gpuattest_config *cfg, const char *url);
+int gpuattest_config_set_service_key(gpuattest_config *cfg, const char *key);
+/* HTTP: connect timeout and per-attempt timeout in ms (0: default), retries
+ * on transient failures (-1: default). */
+int gpuattest_config_set_http(gpuattest_config *cfg, long connect_timeout_ms, long timeout_ms,
+    int retries);
+/* The cache of RIMs (re-verified on use) and OCSP answers (never past
+ * nextUpdate). Default $XDG_CACHE_HOME/gpuattest, /var/cache/gpuattest for root. */
+int gpuattest_config_set_cache_dir(gpuattest_config *cfg, const char *dir);
+int gpuattest_config_no_cache(gpuattest_config *cfg);
+/* No network at all: RIMs and OCSP answers only from directories, the
+ * collateral bundle and the cache. */
+int gpuattest_config_offline(gpuattest_config *cfg);
+/* Offline collateral made by fetch-collateral. Its OCSP answers carry no
+ * nonce of ours; they are accepted until their nextUpdate (plus max_age,
+ * when widened explicitly) and their age is reported. */
+int gpuattest_config_set_collateral(gpuattest_config *cfg, const char *path);
+int gpuattest_config_set_max_ocsp_age(gpuattest_config *cfg, long seconds);
+/* A RIM signing certificate on hold (certificateHold) is accepted, and the
+ * output says so. Device certificates on hold always fail. */
+int gpuattest_config_allow_rim_cert_hold(gpuattest_config *cfg);
+/* Accept cached OCSP answers that do not carry this run's nonce. */
+int gpuattest_config_insecure_accept_cached_ocsp(gpuattest_config *cfg);
+
 /* Fail unless at least n GPUs are genuine (default: no expectation). */
 int gpuattest_config_expect_gpus(gpuattest_config *cfg, int n);
 /* Accept GPUs whose driver is in developer-tools (debug) mode. Such GPUs
@@ -77,6 +105,12 @@ int gpuattest_verify_evidence_file(gpuattest_config *cfg, const char *path,
 /* Verifies one GPU report (binary or hex text file) with its PEM chain. */
 int gpuattest_verify_report_files(gpuattest_config *cfg, const char *report_path,
     const char *chain_path, gpuattest_result **res);
+
+/* Verifies a whole Protected PCIe system offline: GPU evidence (may be NULL)
+ * and NVSwitch evidence (NVIDIA's JSON), one verdict including the NVLink
+ * topology. */
+int gpuattest_verify_system_files(gpuattest_config *cfg, const char *gpu_path,
+    const char *switch_path, gpuattest_result **res);
 
 enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *res);
 /* Number of devices that passed every check. */

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
 export GPUATTEST=${GPUATTEST:-$PWD/$BUILD/gpuattest}
+# Tests never touch the user's or the system's cache.
+if [ -z "${GPUATTEST_CACHE_DIR:-}" ]; then
+	GPUATTEST_CACHE_DIR=$(mktemp -d)
+	trap 'rm -rf "$GPUATTEST_CACHE_DIR"' EXIT
+fi
+export GPUATTEST_CACHE_DIR
 if [ ! -d "${GPUATTEST_SHARED:-../shared}" ]; then
 	echo "NOTE: ../shared not found: tests that need the recorded NVIDIA vectors are SKIPPED"
 fi

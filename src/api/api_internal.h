@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "gpuattest.h"
+#include "api/netglue.h"
 #include "appraise/appraise.h"
 #include "evidence/evidence.h"
 #include "x509/x509.h"
@@ -24,10 +25,22 @@ struct gpuattest_config {
 	uint8_t nonce[SPDM_NONCE_LEN];
 	int nrim_dirs;
 	char *rim_dirs[GPA_API_MAX_RIM_DIRS];
+	struct gpa_rim_dir rim_dir_src[GPA_API_MAX_RIM_DIRS];
 	bool insecure_no_ocsp;
 	bool allow_dev_tools;
 	int expect_gpus, expect_switches;	/* -1: none */
 	bool nonce_generated;
+
+	/* Network, cache, offline collateral. */
+	char *ocsp_url, *rim_url, *cache_dir, *collateral_path, *service_key;
+	bool no_cache, offline, allow_hold_rim, ocsp_cache_ok;
+	long max_ocsp_age, connect_timeout_ms, timeout_ms;
+	int retries;				/* -1: default */
+	struct gpa_cache *cache;
+	struct gpa_bundle *bundle;		/* --collateral, loaded */
+	struct gpa_bundle *record;		/* fetch-collateral: everything used lands here */
+	struct gpa_netglue glue;
+	struct gpa_ocsp_stage stage;
 };
 
 struct gpuattest_result {

@@ -6,6 +6,7 @@
 #include "gpuattest.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -19,6 +20,7 @@ gpuattest_config *gpuattest_config_new(void)
 	c->pinned = true;
 	c->at = time(NULL);
 	c->expect_gpus = c->expect_switches = -1;
+	c->retries = -1;
 	return c;
 }
 
@@ -31,6 +33,14 @@ void gpuattest_config_free(gpuattest_config *c)
 	for (int i = 0; i < c->nrim_dirs; i++)
 		free(c->rim_dirs[i]);
 	anchors_free(c->anchors);
+	free(c->ocsp_url);
+	free(c->rim_url);
+	free(c->cache_dir);
+	free(c->collateral_path);
+	free(c->service_key);
+	cache_close(c->cache);
+	bundle_free(c->bundle);
+	bundle_free(c->record);
 	free(c);
 }
 
@@ -116,6 +126,149 @@ static int config_anchors(gpuattest_config *c)
 	return 0;
 }
 
+static int set_string(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? strdup(v) : NULL;
+	return v == NULL || *dst != NULL ? 0 : -1;
+}
+
+int gpuattest_config_set_ocsp_url(gpuattest_config *c, const char *url)
+{
+	return set_string(&c->ocsp_url, url);
+}
+
+int gpuattest_config_set_rim_url(gpuattest_config *c, const char *url)
+{
+	return set_string(&c->rim_url, url);
+}
+
+int gpuattest_config_set_service_key(gpuattest_config *c, const char *key)
+{
+	return set_string(&c->service_key, key);
+}
+
+int gpuattest_config_set_cache_dir(gpuattest_config *c, const char *dir)
+{
+	return set_string(&c->cache_dir, dir);
+}
+
+int gpuattest_config_no_cache(gpuattest_config *c)
+{
+	c->no_cache = true;
+	return 0;
+}
+
+int gpuattest_config_offline(gpuattest_config *c)
+{
+	c->offline = true;
+	return 0;
+}
+
+int gpuattest_config_set_collateral(gpuattest_config *c, const char *path)
+{
+	return set_string(&c->collateral_path, path);
+}
+
+int gpuattest_config_set_max_ocsp_age(gpuattest_config *c, long seconds)
+{
+	if (seconds < 0) {
+		gpa_err_set(&c->err, "the OCSP age window cannot be negative");
+		return -1;
+	}
+	c->max_ocsp_age = seconds;
+	return 0;
+}
+
+int gpuattest_config_allow_rim_cert_hold(gpuattest_config *c)
+{
+	c->allow_hold_rim = true;
+	return 0;
+}
+
+int gpuattest_config_insecure_accept_cached_ocsp(gpuattest_config *c)
+{
+	c->ocsp_cache_ok = true;
+	return 0;
+}
+
+int gpuattest_config_set_http(gpuattest_config *c, long connect_timeout_ms, long timeout_ms, int retries)
+{
+	c->connect_timeout_ms = connect_timeout_ms;
+	c->timeout_ms = timeout_ms;
+	c->retries = retries;
+	return 0;
+}
+
+/* HTTP options: defaults, then the environment, then what the caller set. */
+static int config_http(gpuattest_config *c, struct gpa_http_opts *h)
+{
+	if (http_opts_from_env(h, &c->err) != 0)
+		return -1;
+	if (c->connect_timeout_ms > 0)
+		h->connect_timeout_ms = c->connect_timeout_ms;
+	if (c->timeout_ms > 0)
+		h->timeout_ms = c->timeout_ms;
+	if (c->retries >= 0)
+		h->max_retries = c->retries;
+	if (c->service_key != NULL)
+		snprintf(h->service_key, sizeof(h->service_key), "%s", c->service_key);
+	return 0;
+}
+
+static const char *env_or(const char *v, const char *env)
+{
+	const char *e = getenv(env);
+	return v != NULL ? v : e != NULL && *e != '\0' ? e : NULL;
+}
+
+/* The network side: sources after the directories, OCSP stage, cache,
+ * collateral bundle. Opened once per config. */
+static int config_network(gpuattest_config *c)
+{
+	struct gpa_netglue *g = &c->glue;
+
+	memset(g, 0, sizeof(*g));
+	if (config_http(c, &g->http) != 0)
+		return -1;
+	if (!c->no_cache && c->cache == NULL) {
+		c->cache = cache_open(env_or(c->cache_dir, "GPUATTEST_CACHE_DIR"), &c->err);
+		if (c->cache == NULL)
+			return -1;
+	}
+	if (c->collateral_path != NULL && c->bundle == NULL) {
+		c->bundle = bundle_read(c->collateral_path, &c->err);
+		if (c->bundle == NULL)
+			return -1;
+	}
+	g->anchors = c->anchors;
+	g->allow_hold_rim = c->allow_hold_rim;
+	g->rims.bundle = c->bundle;
+	g->rims.cache = c->cache;
+	g->rims.service_url = env_or(c->rim_url, "GPUATTEST_RIM_URL");
+	g->rims.offline = c->offline;
+	g->rims.http = &g->http;
+	g->rims.record = c->record;
+	ocsp_opts_default(&g->ocsp);
+	g->ocsp.url = env_or(c->ocsp_url, "GPUATTEST_OCSP_URL");
+	g->ocsp.http = &g->http;
+	g->ocsp.max_age_s = c->max_ocsp_age;
+	g->ocsp.offline = c->offline;
+	g->ocsp.cache = c->cache;
+	g->ocsp.cache_ok = c->ocsp_cache_ok;
+	g->ocsp.bundle = c->bundle;
+	g->ocsp.record = c->record;
+	netglue_ocsp_stage(g, &c->stage);
+	return 0;
+}
+
+static void record_rim(void *arg, const char *id, const uint8_t *buf, size_t len)
+{
+	struct gpa_err e;
+
+	bundle_add_rim(arg, id, buf, len, &e);
+}
+
 int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 {
 	struct gpa_err e;
@@ -126,13 +279,24 @@ int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 			c->err = e;
 		return -1;
 	}
+	if (config_network(c) != 0)
+		return -1;
 	ac->anchors = c->anchors;
 	ac->at = c->at;
 	ac->have_nonce = c->have_nonce;
 	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
-	for (int i = 0; i < c->nrim_dirs && ac->nsources < 4; i++)
-		rim_source_dir(&ac->sources[ac->nsources++], c->rim_dirs[i]);
+	for (int i = 0; i < c->nrim_dirs && ac->nsources < 3; i++) {
+		c->rim_dir_src[i].dir = c->rim_dirs[i];
+		c->rim_dir_src[i].on_found = c->record ? record_rim : NULL;
+		c->rim_dir_src[i].arg = c->record;
+		rim_source_dir(&ac->sources[ac->nsources++], &c->rim_dir_src[i]);
+	}
+	netglue_rim_source(&c->glue, &ac->sources[ac->nsources++]);
 	ac->insecure_no_ocsp = c->insecure_no_ocsp;
+	ac->ocsp = c->insecure_no_ocsp ? NULL : &c->stage;
+	ac->allow_hold_rim = c->allow_hold_rim;
+	ac->ocsp_cache_ok = c->ocsp_cache_ok;
+	ac->ocsp_answers_may_be_old = c->offline || c->collateral_path != NULL;
 	return 0;
 }
 
@@ -203,6 +367,34 @@ int gpuattest_verify_report_files(gpuattest_config *c, const char *report_path,
 	if (evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err) != 0)
 		return -1;
 	return api_run(c, &set, NULL, res);
+}
+
+/* GPU and NVSwitch evidence of one system, appraised together. */
+int gpuattest_verify_system_files(gpuattest_config *c, const char *gpu_path, const char *switch_path,
+    gpuattest_result **res)
+{
+	struct evidence_set gpus, sw;
+
+	*res = NULL;
+	memset(&gpus, 0, sizeof(gpus));
+	if (gpu_path != NULL && evidence_load_json_file(gpu_path, GPA_DEV_GPU, &gpus, &c->err) != 0)
+		return -1;
+	if (evidence_load_json_file(switch_path, GPA_DEV_SWITCH, &sw, &c->err) != 0) {
+		evidence_set_clear(&gpus);
+		return -1;
+	}
+	if (gpus.n + sw.n > GPA_EVIDENCE_MAX_ITEMS) {
+		gpa_err_set(&c->err, "%zu GPUs and %zu NVSwitches: at most %d devices in one verification",
+		    gpus.n, sw.n, GPA_EVIDENCE_MAX_ITEMS);
+		evidence_set_clear(&gpus);
+		evidence_set_clear(&sw);
+		return -1;
+	}
+	/* The items move into one set; their buffers change owner. */
+	for (size_t i = 0; i < sw.n; i++)
+		gpus.items[gpus.n++] = sw.items[i];
+	sw.n = 0;
+	return api_run(c, &gpus, NULL, res);
 }
 
 enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *r)

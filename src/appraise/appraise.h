@@ -61,7 +61,7 @@ enum gpa_fetch_status {
 	GPA_FETCH_ERROR,	/* the source failed (network, I/O) */
 };
 
-struct gpa_rim_source {
+struct gpa_rim_provider {
 	const char *name;	/* "directory /x", "RIM service https://..." */
 	/* Fetches n ids at once (sources that can, do it concurrently). */
 	void (*fetch)(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
@@ -103,12 +103,13 @@ struct gpa_appraise_cfg {
 	bool have_nonce;			/* expected nonce supplied by the caller */
 	bool nonce_generated;			/* ... who drew it fresh for this run */
 	uint8_t nonce[SPDM_NONCE_LEN];
-	struct gpa_rim_source sources[4];
+	struct gpa_rim_provider sources[4];
 	int nsources;
 	struct gpa_ocsp_stage *ocsp;		/* NULL: revocation not checked */
 	bool insecure_no_ocsp;			/* the user chose to skip revocation */
 	bool allow_hold_rim;			/* certificateHold accepted on RIM chains */
 	bool ocsp_cache_ok;
+	bool ocsp_answers_may_be_old;		/* offline collateral: no nonce, age reported */
 	const struct gpa_system_info *sys;	/* live system, or NULL */
 };
 
@@ -161,6 +162,9 @@ struct gpa_device_result {
 	int index;
 	char label[32];			/* "GPU 0", "NVSwitch 2" */
 	char uuid[96];
+	bool has_pdi;			/* from the BROM certificate's subject serialNumber */
+	uint8_t pdi[GPA_PDI_LEN];
+	int tnvl;			/* switch, live: NSCQ pcie_mode; -1 unknown */
 	bool live;			/* collected from NVML just now */
 	bool not_cc;			/* the system is not in CC mode: nothing to attest */
 	char name[96];			/* NVML device name */
@@ -227,6 +231,12 @@ void appraisal_clear(struct gpa_appraisal *a);
 
 /* Built-in policy: fills verdict, failures and incomplete lists. */
 void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
+/* Adds a system-wide check (policy.c). */
+void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Protected PCIe topology (topology.c, docs §9.4): GPUs and NVSwitches of one
+ * system must name each other, by PDI, exactly. */
+void topology_evaluate(struct gpa_appraisal *a);
 
 /* NVIDIA v3 claims of one device (GPU §10.2, switch §10.4), plus our
  * "x-gpuattest-*" extras, and the whole result document. */
@@ -235,7 +245,15 @@ json_t *appraisal_json(const struct gpa_appraisal *a);
 /* Human-readable report. malloc'd. */
 char *appraisal_text(const struct gpa_appraisal *a, bool color);
 
-/* A RIM source that reads DIR/<id>.xml (or DIR/<id>.json from the RIM service). */
-void rim_source_dir(struct gpa_rim_source *s, const char *dir);
+/* A RIM source that reads DIR/<id>.xml (or DIR/<id>.json from the RIM
+ * service). on_found, when set, sees every document read (to build a
+ * collateral bundle). d must outlive the source. */
+struct gpa_rim_dir {
+	const char *dir;
+	void (*on_found)(void *arg, const char *id, const uint8_t *buf, size_t len);
+	void *arg;
+	char name[300];
+};
+void rim_source_dir(struct gpa_rim_provider *s, struct gpa_rim_dir *d);
 
 #endif

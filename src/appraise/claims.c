@@ -384,8 +384,11 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 	sb_printf(&b, "Verification time %s, nonce %s (%s)\n\n", at, a->nonce_hex,
 	    a->nonce_generated ? "fresh, from the OS random source" :
 	    a->nonce_from_caller ? "supplied by the caller" : "taken from the evidence: freshness NOT proven");
-	if (a->sys.present) {
-		sb_printf(&b, "System  driver %s, %d GPU(s)\n", a->sys.driver_version, a->sys.gpus_total);
+	if (a->sys.present || a->nsys_checks > 0) {
+		if (a->sys.present)
+			sb_printf(&b, "System  driver %s, %d GPU(s)\n", a->sys.driver_version, a->sys.gpus_total);
+		else
+			sb_printf(&b, "System\n");
 		for (int i = 0; i < a->nsys_checks; i++)
 			sb_printf(&b, "  %s %s\n", mark(a->sys_checks[i].outcome, color), a->sys_checks[i].detail);
 		sb_printf(&b, "\n");

@@ -91,20 +91,27 @@ static void check_revocation(const struct gpa_appraise_cfg *cfg, struct gpa_devi
 		if (!c->ocsp_response_valid)
 			add(d, id, GPA_CHECK_FAIL, "%s OCSP response is not validly signed by an authorised responder: %s",
 			    what, c->ocsp_detail);
-		else if (!c->ocsp_nonce_matches && !cfg->ocsp_cache_ok)
-			add(d, id, GPA_CHECK_FAIL, "%s OCSP response does not carry our nonce (replayed or cached answer; --ocsp-cache-ok accepts it)",
-			    what);
+		else if (!c->ocsp_nonce_matches && !cfg->ocsp_cache_ok && !cfg->ocsp_answers_may_be_old)
+			add(d, id, GPA_CHECK_FAIL, "%s OCSP response does not carry our nonce (replayed or cached answer; --ocsp-cache-ok accepts it): %s",
+			    what, c->ocsp_detail);
 		else if (c->hold_allowed)
 			add(d, id, GPA_CHECK_PASS, "%s is ON HOLD (certificateHold), accepted because --allow-hold-cert was given",
 			    what);
+		else if (c->ocsp_nonce_matches)
+			add(d, id, GPA_CHECK_PASS, "%s not revoked (OCSP good, fresh answer)", what);
 		else
-			add(d, id, GPA_CHECK_PASS, "%s not revoked (OCSP good%s)", what,
-			    c->ocsp_nonce_matches ? "" : ", cached answer accepted by --ocsp-cache-ok");
+			add(d, id, GPA_CHECK_PASS, "%s not revoked (OCSP good; %s; earlier answer accepted by %s)",
+			    what, c->ocsp_detail, cfg->ocsp_answers_may_be_old ? "--collateral/--offline" : "--ocsp-cache-ok");
 	} else if (strcmp(c->ocsp_status, "revoked") == 0) {
-		add(d, id, GPA_CHECK_FAIL, "%s REVOKED (reason: %s)", what,
-		    c->revocation_reason[0] ? c->revocation_reason : "unspecified");
+		add(d, id, GPA_CHECK_FAIL, "%s REVOKED (reason: %s)%s", what,
+		    c->revocation_reason[0] ? c->revocation_reason : "unspecified",
+		    strcmp(c->revocation_reason, "certificateHold") == 0 && strstr(what, "RIM") != NULL ?
+		    "; --allow-hold-cert accepts a held RIM signing certificate" : "");
 	} else if (strcmp(c->ocsp_status, "unknown") == 0) {
 		add(d, id, GPA_CHECK_FAIL, "%s: the OCSP responder does not know this certificate", what);
+	} else if (!c->ocsp_response_valid && strcmp(c->ocsp_status, "error") == 0 &&
+	    strstr(c->ocsp_detail, "signature") != NULL) {
+		add(d, id, GPA_CHECK_FAIL, "%s OCSP response INVALID: %s", what, c->ocsp_detail);
 	} else {
 		add(d, id, GPA_CHECK_NOT_DONE, "%s revocation could not be checked: %s", what,
 		    c->ocsp_detail[0] ? c->ocsp_detail : c->ocsp_status);
@@ -118,15 +125,14 @@ static void check_rim(const struct gpa_appraise_cfg *cfg, struct gpa_device_resu
 
 	snprintf(what, sizeof(what), "%s RIM %s", r->kind, r->id);
 	if (!r->fetched) {
-		if (cfg->nsources == 0)
+		if (r->fetch_status == GPA_FETCH_NOT_FOUND && strstr(r->fetch_error, "HTTP 404") != NULL)
 			add(d, "rim-fetch", GPA_CHECK_NOT_DONE,
-			    "%s RIM %s is not available: no RIM source was given (--rim-dir DIR)", r->kind, r->id);
-		else if (r->fetch_status == GPA_FETCH_NOT_FOUND)
-			add(d, "rim-fetch", GPA_CHECK_NOT_DONE, "%s RIM %s is not available (%s)", r->kind, r->id,
+			    "NVIDIA has not published a RIM for %s %s (%s): %s", r->kind, want_version, r->id,
 			    r->fetch_error);
 		else
-			add(d, "rim-fetch", GPA_CHECK_NOT_DONE, "%s RIM %s could not be fetched: %s", r->kind,
-			    r->id, r->fetch_error);
+			add(d, "rim-fetch", GPA_CHECK_NOT_DONE,
+			    "%s RIM %s is not available: %s (give --rim-dir DIR or --collateral FILE, or reach the RIM service)",
+			    r->kind, r->id, r->fetch_error);
 		return;
 	}
 	if (!r->load_ok) {
@@ -199,7 +205,22 @@ static void check_live_device(struct gpa_device_result *d, const struct gpa_syst
 		    d->nvml_arch, arch_name(d->arch));
 }
 
-static void evaluate_device(const struct gpa_appraise_cfg *cfg, struct gpa_device_result *d)
+/* The same device twice (one GPU's evidence served for two indices, a
+ * replayed report) must not count as two genuine devices. */
+static void check_duplicate(const struct gpa_appraisal *a, struct gpa_device_result *d)
+{
+	for (size_t j = 0; j < a->n && &a->dev[j] != d; j++) {
+		const struct gpa_device_result *o = &a->dev[j];
+		if (o->kind == d->kind && d->ueid[0] != '\0' && strcmp(o->ueid, d->ueid) == 0) {
+			add(d, "duplicate", GPA_CHECK_FAIL,
+			    "the same device as %s (ueid %s): one device's evidence presented twice", o->label, d->ueid);
+			return;
+		}
+	}
+}
+
+static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa_appraisal *a,
+    struct gpa_device_result *d)
 {
 	d->nchecks = 0;
 	if (d->not_cc) {
@@ -238,6 +259,7 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, struct gpa_devic
 	else
 		add(d, "nonce", GPA_CHECK_FAIL, "report nonce does not match the expected nonce");
 	add(d, "fwid", d->fwid_match ? GPA_CHECK_PASS : GPA_CHECK_FAIL, "%s", d->fwid_detail);
+	check_duplicate(a, d);
 	if (!d->arch_check)
 		goto verdict;
 	if (d->live && cfg->sys != NULL && d->kind == GPA_DEV_GPU)
@@ -250,10 +272,9 @@ verdict:
 	d->verdict = checks_verdict(d->checks, d->nchecks);
 }
 
-static void sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+#define sys_add appraisal_sys_add
 
-static void sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
+void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
 {
 	struct gpa_check *c;
 	va_list ap;
@@ -310,6 +331,7 @@ static void evaluate_system(struct gpa_appraisal *a)
 	bool cc = s->cc_feature == 1, ppcie = s->multi_gpu_mode == 1;
 
 	a->nsys_checks = 0;
+	topology_evaluate(a);
 	if (!s->present) {
 		check_expected_counts(a);
 		return;
@@ -334,9 +356,7 @@ static void evaluate_system(struct gpa_appraisal *a)
 	else
 		sys_add(a, "cc-mode", GPA_CHECK_FAIL,
 		    "the GPUs are neither in CC mode nor in Protected PCIe mode: nothing is confidential");
-	if (ppcie && !s->switches_attested)
-		sys_add(a, "nvswitch", GPA_CHECK_NOT_DONE,
-		    "Protected PCIe mode: the NVSwitches must be attested too, and were not");
+
 	if (s->environment == 2)
 		sys_add(a, "environment", GPA_CHECK_PASS, "production environment");
 	else
@@ -363,7 +383,7 @@ void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 {
 	a->verdict = a->n == 0 ? GPA_BAD_INPUT : GPA_PASS;
 	for (size_t i = 0; i < a->n; i++) {
-		evaluate_device(cfg, &a->dev[i]);
+		evaluate_device(cfg, a, &a->dev[i]);
 		if (verdict_rank(a->dev[i].verdict) > verdict_rank(a->verdict))
 			a->verdict = a->dev[i].verdict;
 	}

@@ -51,6 +51,17 @@ static void check_identity(struct gpa_device_result *d, const struct evidence_it
 	free(cn);
 	free(serial);
 
+	/* The BROM certificate names the device's PDI: one prefix byte (0x41
+	 * GPU, 0x50 NVSwitch) and 8 bytes, in hex. */
+	if (sk_X509_num(d->chain) >= 2) {
+		char *sn = cert_subject_serial_number(sk_X509_value(d->chain, 1));
+		uint8_t raw[1 + GPA_PDI_LEN];
+		if (sn != NULL && hex_decode(sn, strlen(sn), raw, sizeof(raw), false) == (long)sizeof(raw)) {
+			d->has_pdi = true;
+			memcpy(d->pdi, raw + 1, GPA_PDI_LEN);
+		}
+		free(sn);
+	}
 	d->arch = arch_from_hwmodel(d->hwmodel);
 	if (d->arch == GPA_ARCH_UNKNOWN) {
 		snprintf(d->arch_detail, sizeof(d->arch_detail),
@@ -114,6 +125,7 @@ static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const st
 	snprintf(d->nvml_vbios, sizeof(d->nvml_vbios), "%s", it->nvml_vbios);
 	d->nvml_arch = it->nvml_arch;
 	d->not_cc = it->not_cc;
+	d->tnvl = it->have_tnvl ? it->tnvl : -1;
 	d->measres = "not-run";
 	if (d->not_cc)
 		return 0;

@@ -12,6 +12,10 @@ int cli_collect(int argc, char **argv);
 void cli_usage_verify(FILE *f);
 void cli_usage_inspect(FILE *f);
 void cli_usage_collect(FILE *f);
+int cli_fetch_collateral(int argc, char **argv);
+void cli_usage_fetch(FILE *f);
+int cli_cache(int argc, char **argv);
+void cli_usage_cache(FILE *f);
 
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);

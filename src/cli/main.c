@@ -24,6 +24,9 @@ static void usage_main(FILE *f)
 "  verify     verify the live system or recorded evidence (the main job)\n"
 "  inspect    print every field of a recorded report and its certificates\n"
 "  collect    collect evidence from the GPUs into a file\n"
+"  fetch-collateral\n"
+"             download the RIMs and OCSP answers evidence needs, for offline use\n"
+"  cache      list, prune or clear the cache of RIMs and OCSP answers\n"
 "  version    print the version\n"
 "  help CMD   explain a command and all its options\n"
 "\n"
@@ -66,6 +69,10 @@ int main(int argc, char **argv)
 			cli_usage_inspect(stdout);
 		else if (strcmp(argv[2], "collect") == 0)
 			cli_usage_collect(stdout);
+		else if (strcmp(argv[2], "fetch-collateral") == 0)
+			cli_usage_fetch(stdout);
+		else if (strcmp(argv[2], "cache") == 0)
+			cli_usage_cache(stdout);
 		else if (strcmp(argv[2], "version") == 0)
 			usage_version(stdout);
 		else {
@@ -84,6 +91,10 @@ int main(int argc, char **argv)
 		return cli_inspect(argc - 1, argv + 1);
 	if (strcmp(cmd, "collect") == 0)
 		return cli_collect(argc - 1, argv + 1);
+	if (strcmp(cmd, "fetch-collateral") == 0)
+		return cli_fetch_collateral(argc - 1, argv + 1);
+	if (strcmp(cmd, "cache") == 0)
+		return cli_cache(argc - 1, argv + 1);
 	fprintf(stderr, "gpuattest: unknown command '%s' (try 'gpuattest --help')\n", cmd);
 	return GPUATTEST_BAD_INPUT;
 }

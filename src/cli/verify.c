@@ -23,6 +23,13 @@ void cli_usage_verify(FILE *f)
 "  --evidence FILE      recorded GPU evidence: NVIDIA's serialized JSON (an array of\n"
 "                       {arch, nonce, evidence, certificate}) or an NRAS request\n"
 "                       ({nonce, arch, evidence_list: [...]}); one entry per GPU\n"
+"  --switch-evidence FILE\n"
+"                       recorded NVSwitch evidence (NVIDIA's JSON, arch LS10). With\n"
+"                       --evidence, GPUs and switches of one Protected PCIe system\n"
+"                       are verified together, NVLink topology included: every\n"
+"                       GPU must list exactly the attested switches' PDIs and every\n"
+"                       switch exactly the attested GPUs' PDIs, no PDI twice, every\n"
+"                       switch locked. Alone, the switches are verified alone.\n"
 "  --report FILE        one raw attestation report (binary, or hex text) ...\n"
 "  --cert-chain FILE    ... and its PEM device certificate chain (leaf first)\n"
 "  --nonce HEX          the 32-byte nonce (64 hex digits) the evidence must carry.\n"
@@ -47,11 +54,44 @@ void cli_usage_verify(FILE *f)
 "                       A root certificate that arrives inside the evidence or a\n"
 "                       RIM is never trusted because it is there.\n"
 "\n"
-"Revocation:\n"
+"Revocation (OCSP) and the RIM service:\n"
+"  Revocation is checked by default for every certificate NVIDIA checks: device\n"
+"  chain certificates 1..n-2, RIM chain certificates 0..n-2, all at once. Each\n"
+"  answer must be signed by an authorised responder, carry our nonce, name our\n"
+"  certificate and be current (thisUpdate/nextUpdate, 300 s of clock skew).\n"
+"  RIMs are looked for in --rim-dir, then the collateral bundle, then the cache,\n"
+"  then the RIM service.\n"
 "  --no-ocsp            INSECURE: do not check certificate revocation. Verification\n"
 "                       can then pass, and the output says revocation was NOT\n"
 "                       checked. Without this option revocation must be checked,\n"
 "                       and verification cannot pass while it cannot be.\n"
+"  --ocsp-url URL       OCSP responder (default https://ocsp.ndis.nvidia.com;\n"
+"                       environment GPUATTEST_OCSP_URL)\n"
+"  --rim-url URL        RIM service base, GET URL/v1/rim/<id> (default\n"
+"                       https://rim.attestation.nvidia.com; env GPUATTEST_RIM_URL)\n"
+"  --service-key KEY    sent as 'Authorization: Bearer KEY' to both services\n"
+"                       (environment GPUATTEST_SERVICE_KEY)\n"
+"  --allow-hold-cert    accept a RIM signing certificate that is on hold\n"
+"                       (certificateHold); the output says so. Never for devices.\n"
+"  --ocsp-cache-ok      accept OCSP answers from the cache, which cannot carry this\n"
+"                       run's nonce (default: only fresh answers count)\n"
+"  --cache-dir DIR      cache of RIMs and OCSP answers (default\n"
+"                       $XDG_CACHE_HOME/gpuattest, /var/cache/gpuattest for root;\n"
+"                       env GPUATTEST_CACHE_DIR). RIMs are re-verified on use; OCSP\n"
+"                       answers are never used past their nextUpdate.\n"
+"  --no-cache           neither read nor write the cache\n"
+"  --collateral FILE    a bundle made by 'gpuattest fetch-collateral': its RIMs and\n"
+"                       OCSP answers are used (and re-verified); each answer's age\n"
+"                       is reported and none is used past its nextUpdate\n"
+"  --offline            never use the network (with --collateral, --rim-dir)\n"
+"  --max-ocsp-age SECS  accept OCSP answers up to SECS past their nextUpdate\n"
+"                       (explicitly widening the window; default 0)\n"
+"  --connect-timeout MS, --timeout MS, --retries N\n"
+"                       HTTP limits (defaults 5000 ms, 30000 ms per attempt, 3\n"
+"                       retries on transient failures with jittered backoff; env\n"
+"                       GPUATTEST_HTTP_CONNECT_TIMEOUT_MS, GPUATTEST_HTTP_TIMEOUT_MS,\n"
+"                       GPUATTEST_HTTP_RETRIES). Proxies: http_proxy, https_proxy,\n"
+"                       no_proxy.\n"
 "\n"
 "Time:\n"
 "  --at TIME            verify as of TIME (RFC 3339, e.g. 2024-01-01T00:00:00Z)\n"
@@ -67,6 +107,9 @@ void cli_usage_verify(FILE *f)
 "Live system (no --evidence / --report):\n"
 "  --gpu LIST           attest only these GPUs (NVML indices, e.g. 0,3; default all)\n"
 "  --expect-gpus N      fail unless at least N GPUs are genuine (also offline)\n"
+"  --expect-switches N  fail unless at least N NVSwitches are genuine\n"
+"  --nscq-lib PATH      NSCQ library for the NVSwitches in Protected PCIe mode\n"
+"                       (default libnvidia-nscq.so.2; env GPUATTEST_NSCQ_LIB)\n"
 "  --set-ready          after, and only after, everything passed, mark the GPUs\n"
 "                       ready to accept work; on any failure mark them NOT ready\n"
 "                       (needs root). Without it the ready state is not touched.\n"
@@ -115,6 +158,9 @@ enum {
 	OPT_EVIDENCE = 256, OPT_REPORT, OPT_CHAIN, OPT_NONCE, OPT_RIM_DIR, OPT_ANCHOR,
 	OPT_NO_PINNED, OPT_NO_OCSP, OPT_AT, OPT_FORMAT, OPT_QUIET, OPT_COLOR, OPT_NO_COLOR,
 	OPT_NVML_LIB, OPT_HELP, OPT_GPU, OPT_EXPECT_GPUS, OPT_SET_READY, OPT_ALLOW_DEV_TOOLS,
+	OPT_OCSP_URL, OPT_RIM_URL, OPT_SERVICE_KEY, OPT_ALLOW_HOLD, OPT_OCSP_CACHE_OK, OPT_CACHE_DIR,
+	OPT_NO_CACHE, OPT_COLLATERAL, OPT_OFFLINE, OPT_MAX_OCSP_AGE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT,
+	OPT_RETRIES, OPT_OUTPUT, OPT_SWITCH_EVIDENCE, OPT_EXPECT_SWITCHES, OPT_NSCQ_LIB,
 };
 
 static const struct option verify_opts[] = {
@@ -136,12 +182,31 @@ static const struct option verify_opts[] = {
 	{"expect-gpus", required_argument, NULL, OPT_EXPECT_GPUS},
 	{"set-ready", no_argument, NULL, OPT_SET_READY},
 	{"insecure-allow-dev-tools", no_argument, NULL, OPT_ALLOW_DEV_TOOLS},
+	{"ocsp-url", required_argument, NULL, OPT_OCSP_URL},
+	{"rim-url", required_argument, NULL, OPT_RIM_URL},
+	{"service-key", required_argument, NULL, OPT_SERVICE_KEY},
+	{"allow-hold-cert", no_argument, NULL, OPT_ALLOW_HOLD},
+	{"ocsp-cache-ok", no_argument, NULL, OPT_OCSP_CACHE_OK},
+	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"collateral", required_argument, NULL, OPT_COLLATERAL},
+	{"offline", no_argument, NULL, OPT_OFFLINE},
+	{"max-ocsp-age", required_argument, NULL, OPT_MAX_OCSP_AGE},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"switch-evidence", required_argument, NULL, OPT_SWITCH_EVIDENCE},
+	{"expect-switches", required_argument, NULL, OPT_EXPECT_SWITCHES},
+	{"nscq-lib", required_argument, NULL, OPT_NSCQ_LIB},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
 struct verify_args {
-	const char *evidence, *report, *chain, *format, *nvml_lib, *gpus;
+	const char *switch_evidence;
+	const char *evidence, *report, *chain, *format, *nvml_lib, *nscq_lib, *gpus, *output;
+	bool fetch_mode;
 	bool quiet, json, set_ready, have_nonce;
 	unsigned char nonce[32];
 	int color;
@@ -153,19 +218,62 @@ static int bad_usage(const char *msg)
 	return GPUATTEST_BAD_INPUT;
 }
 
+static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000) {
+		fprintf(stderr, "gpuattest: '%s' is not a non-negative number\n", arg);
+		return -1;
+	}
+	switch (opt) {
+	case OPT_MAX_OCSP_AGE: return gpuattest_config_set_max_ocsp_age(cfg, v);
+	case OPT_CONNECT_TIMEOUT: cfg->connect_timeout_ms = v; break;
+	case OPT_TIMEOUT: cfg->timeout_ms = v; break;
+	case OPT_RETRIES:
+		if (v > 20) {
+			fprintf(stderr, "gpuattest: --retries is at most 20\n");
+			return -1;
+		}
+		cfg->retries = (int)v;
+		break;
+	}
+	return 0;
+}
+
 static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struct verify_args *va)
 {
 	unsigned char nonce[32];
 	time_t at;
 	int c;
 
+	bool fetch_mode = va->fetch_mode;
+
 	memset(va, 0, sizeof(*va));
+	va->fetch_mode = fetch_mode;
 	va->format = "text";
 	va->color = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", verify_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, fetch_mode ? "o:" : "", verify_opts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+		case OPT_OUTPUT:
+			if (!fetch_mode)
+				return bad_usage("--output belongs to fetch-collateral");
+			va->output = optarg;
+			break;
 		case OPT_EVIDENCE: va->evidence = optarg; break;
+		case OPT_SWITCH_EVIDENCE: va->switch_evidence = optarg; break;
+		case OPT_NSCQ_LIB: va->nscq_lib = optarg; break;
+		case OPT_EXPECT_SWITCHES: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 1024)
+				return bad_usage("--expect-switches needs a number");
+			cfg->expect_switches = (int)n;
+			break;
+		}
 		case OPT_REPORT: va->report = optarg; break;
 		case OPT_CHAIN: va->chain = optarg; break;
 		case OPT_NONCE:
@@ -209,21 +317,45 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			break;
 		}
 		case OPT_SET_READY: va->set_ready = true; break;
+		case OPT_OCSP_URL: gpuattest_config_set_ocsp_url(cfg, optarg); break;
+		case OPT_RIM_URL: gpuattest_config_set_rim_url(cfg, optarg); break;
+		case OPT_SERVICE_KEY: gpuattest_config_set_service_key(cfg, optarg); break;
+		case OPT_ALLOW_HOLD: gpuattest_config_allow_rim_cert_hold(cfg); break;
+		case OPT_OCSP_CACHE_OK: gpuattest_config_insecure_accept_cached_ocsp(cfg); break;
+		case OPT_CACHE_DIR: gpuattest_config_set_cache_dir(cfg, optarg); break;
+		case OPT_NO_CACHE: gpuattest_config_no_cache(cfg); break;
+		case OPT_COLLATERAL: gpuattest_config_set_collateral(cfg, optarg); break;
+		case OPT_OFFLINE: gpuattest_config_offline(cfg); break;
+		case OPT_MAX_OCSP_AGE:
+		case OPT_CONNECT_TIMEOUT:
+		case OPT_TIMEOUT:
+		case OPT_RETRIES:
+			if (parse_number_option(cfg, c, optarg) != 0)
+				return GPUATTEST_BAD_INPUT;
+			break;
 		case OPT_ALLOW_DEV_TOOLS: gpuattest_config_insecure_allow_dev_tools(cfg); break;
-		case OPT_HELP: cli_usage_verify(stdout); return -1;
+		case OPT_HELP:
+			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);
+			return -1;
 		default: return bad_usage("unknown option");
 		}
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument");
+	if (fetch_mode && (va->output == NULL ||
+	    (va->evidence == NULL && va->report == NULL && va->switch_evidence == NULL)))
+		return bad_usage("fetch-collateral needs --evidence FILE (or --report/--cert-chain) and -o BUNDLE");
 	if (strcmp(va->format, "text") != 0 && strcmp(va->format, "json") != 0)
 		return bad_usage("--format must be text or json");
 	va->json = strcmp(va->format, "json") == 0;
 	if (va->evidence != NULL && va->report != NULL)
 		return bad_usage("give either --evidence or --report, not both");
+	if (va->switch_evidence != NULL && va->report != NULL)
+		return bad_usage("--switch-evidence goes with --evidence (JSON), not --report");
 	if ((va->report != NULL) != (va->chain != NULL))
 		return bad_usage("--report and --cert-chain go together");
-	if ((va->evidence != NULL || va->report != NULL) && (va->set_ready || va->gpus != NULL))
+	if ((va->evidence != NULL || va->report != NULL || va->switch_evidence != NULL) &&
+	    (va->set_ready || va->gpus != NULL))
 		return bad_usage("--set-ready and --gpu apply to the live system, not to recorded evidence");
 	if (va->color < 0)
 		va->color = isatty(STDOUT_FILENO);
@@ -259,6 +391,16 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 			    "  gpuattest verify --evidence FILE --rim-dir DIR [--nonce HEX]\n"
 			    "  gpuattest verify --report REPORT --cert-chain CHAIN.pem --rim-dir DIR\n"
 			    "(see 'gpuattest help verify').\n");
+		live_close(&l);
+		return -1;
+	}
+	/* Protected PCIe: the switches are part of what must be trusted, on
+	 * the same nonce, in the same verdict. */
+	if (l.sys.multi_gpu_mode == 1 && l.sys.cc_feature != 1 &&
+	    live_collect_switches(&l, va->nscq_lib, &e) != 0) {
+		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		if (va->set_ready)
+			live_set_ready(&l, false, &e);
 		live_close(&l);
 		return -1;
 	}
@@ -312,7 +454,9 @@ int cli_verify(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
-	if (va.evidence != NULL)
+	if (va.switch_evidence != NULL)
+		rc = gpuattest_verify_system_files(cfg, va.evidence, va.switch_evidence, &res);
+	else if (va.evidence != NULL)
 		rc = gpuattest_verify_evidence_file(cfg, va.evidence, &res);
 	else if (va.report != NULL)
 		rc = gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
@@ -320,7 +464,7 @@ int cli_verify(int argc, char **argv)
 		rc = verify_live(cfg, &va, &res);
 	if (rc != 0) {
 		/* Live collection reports its own "could not complete" errors. */
-		if (va.evidence == NULL && va.report == NULL) {
+		if (va.evidence == NULL && va.report == NULL && va.switch_evidence == NULL) {
 			gpuattest_config_free(cfg);
 			return GPUATTEST_INCOMPLETE;
 		}
@@ -329,6 +473,92 @@ int cli_verify(int argc, char **argv)
 		return GPUATTEST_BAD_INPUT;
 	}
 	rc = print_result(&va, res);
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+	return rc;
+}
+
+void cli_usage_fetch(FILE *f)
+{
+	fprintf(f,
+"usage: gpuattest fetch-collateral --evidence FILE -o BUNDLE [options]\n"
+"\n"
+"Downloads every RIM and OCSP answer that the evidence needs (all at once) into\n"
+"one file, for verifying later on a machine without network access:\n"
+"\n"
+"  gpuattest fetch-collateral --evidence gpus.json -o collateral.json\n"
+"  gpuattest verify --evidence gpus.json --collateral collateral.json --offline\n"
+"\n"
+"Everything in the bundle is verified again when it is used: RIM signatures and\n"
+"chains, OCSP signatures, responders and nextUpdate, so a tampered bundle fails.\n"
+"\n"
+"  -o, --output BUNDLE  where to write it (atomically)\n"
+"  --evidence FILE, --report FILE --cert-chain FILE, --rim-dir DIR,\n"
+"  --trust-anchor FILE, --no-pinned-anchors, --ocsp-url URL, --rim-url URL,\n"
+"  --service-key KEY, --cache-dir DIR, --no-cache, --connect-timeout MS,\n"
+"  --timeout MS, --retries N, --at TIME\n"
+"                       as for 'gpuattest verify'\n"
+"\n"
+"Exit codes: 0 every RIM and OCSP answer was fetched and written; 2 bad usage or\n"
+"unreadable evidence; 3 something could not be fetched (the bundle is still\n"
+"written with what was found, and what is missing is listed).\n");
+}
+
+/* Lists what the bundle lacks: RIMs not found, chains without an answer. */
+static int report_missing(const gpuattest_result *res)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < res->a.n; i++)
+		for (int k = 0; k < res->a.dev[i].nchecks; k++) {
+			const struct gpa_check *c = &res->a.dev[i].checks[k];
+			if (c->outcome != GPA_CHECK_NOT_DONE || strcmp(c->id, "measurements") == 0)
+				continue;
+			fprintf(stderr, "gpuattest: missing for %s: %s\n", res->a.dev[i].label, c->detail);
+			missing++;
+		}
+	return missing;
+}
+
+int cli_fetch_collateral(int argc, char **argv)
+{
+	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_result *res = NULL;
+	struct verify_args va = {.fetch_mode = true};
+	struct gpa_err e = {{0}};
+	int rc, missing;
+
+	if (cfg == NULL || (cfg->record = bundle_new()) == NULL) {
+		fprintf(stderr, "gpuattest: out of memory\n");
+		gpuattest_config_free(cfg);
+		return GPUATTEST_INCOMPLETE;
+	}
+	rc = parse_verify_args(argc, argv, cfg, &va);
+	if (rc != 0) {
+		gpuattest_config_free(cfg);
+		return rc < 0 ? 0 : rc;
+	}
+	if (cfg->offline || cfg->insecure_no_ocsp || cfg->collateral_path != NULL) {
+		gpuattest_config_free(cfg);
+		return bad_usage("fetch-collateral fetches: --offline, --no-ocsp and --collateral do not apply");
+	}
+	rc = va.switch_evidence ? gpuattest_verify_system_files(cfg, va.evidence, va.switch_evidence, &res) :
+	    va.evidence ? gpuattest_verify_evidence_file(cfg, va.evidence, &res) :
+	    gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
+	if (rc != 0) {
+		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		gpuattest_config_free(cfg);
+		return GPUATTEST_BAD_INPUT;
+	}
+	missing = report_missing(res);
+	if (bundle_write(cfg->record, va.output, &e) != 0) {
+		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		rc = GPUATTEST_INCOMPLETE;
+	} else {
+		fprintf(stderr, "gpuattest: wrote %s: %zu RIM(s), %zu OCSP answer(s)%s\n", va.output,
+		    cfg->record->nrims, cfg->record->nocsp, missing ? "; INCOMPLETE, see above" : "");
+		rc = missing ? GPUATTEST_INCOMPLETE : 0;
+	}
 	gpuattest_result_free(res);
 	gpuattest_config_free(cfg);
 	return rc;

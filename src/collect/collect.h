@@ -34,7 +34,8 @@ struct gpa_live {
 	struct gpa_system_info sys;
 	uint8_t nonce[SPDM_NONCE_LEN];
 	bool nonce_generated;
-	struct evidence_set set;	/* one item per selected GPU */
+	struct evidence_set set;	/* one item per selected GPU, then per switch */
+	int switches;
 };
 
 /* Loads NVML, initialises it and reads the system's CC state. -1 with a
@@ -43,6 +44,10 @@ int live_open(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_err 
 /* Collects a fresh report and the certificate chain from every selected GPU,
  * concurrently, all over the same nonce. */
 int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_err *e);
+/* Protected PCIe: appends every NVSwitch's report (over l->nonce), chain
+ * and TNVL mode to l->set, through NSCQ (lib: NULL for $GPUATTEST_NSCQ_LIB or
+ * libnvidia-nscq.so.2). */
+int live_collect_switches(struct gpa_live *l, const char *lib, struct gpa_err *e);
 /* Sets the GPUs' ready state (needs root). */
 int live_set_ready(struct gpa_live *l, bool ready, struct gpa_err *e);
 void live_close(struct gpa_live *l);

@@ -38,6 +38,8 @@ struct evidence_item {
 	/* What NVML said about this GPU, when collected live. */
 	bool live;
 	bool not_cc;			/* not in CC mode: no report was asked for */
+	int tnvl;			/* switch, live: NSCQ pcie_mode (0 when not read) */
+	bool have_tnvl;
 	char name[96];
 	char nvml_vbios[32];
 	unsigned nvml_arch;

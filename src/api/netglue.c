@@ -1,0 +1,130 @@
+/*
+ * Glue between the network layer (RIM sources, OCSP) and the appraisal:
+ * adapters with the appraisal's source and revocation-stage interfaces.
+ * Nothing here judges a result; it only carries it across.
+ */
+#include "api/netglue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
+    enum gpa_fetch_status *st, char (*errs)[256])
+{
+	struct gpa_netglue *g = ctx;
+	struct gpa_rim_fetch *f = calloc(n ? n : 1, sizeof(*f));
+	struct gpa_err e = {{0}};
+
+	if (f == NULL || rim_sources_get_all(&g->rims, ids, n, f, &e) != 0) {
+		for (size_t i = 0; i < n; i++) {
+			st[i] = GPA_FETCH_ERROR;
+			snprintf(errs[i], 256, "%.250s", f == NULL ? "out of memory" : e.msg);
+		}
+		free(f);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		switch (f[i].status) {
+		case GPA_RIM_FETCH_OK:
+			st[i] = GPA_FETCH_OK;
+			bufs[i] = f[i].xml;
+			lens[i] = f[i].len;
+			f[i].xml = NULL;
+			snprintf(errs[i], 256, "%s", rim_source_name(f[i].source));
+			if (f[i].source == GPA_RIM_FROM_DIR && g->rims.dir != NULL)
+				snprintf(errs[i], 256, "file %.200s/%.40s.xml", g->rims.dir, ids[i]);
+			break;
+		case GPA_RIM_FETCH_NOT_FOUND:
+			st[i] = GPA_FETCH_NOT_FOUND;
+			snprintf(errs[i], 256, "%.250s", f[i].detail);
+			break;
+		default:
+			st[i] = GPA_FETCH_ERROR;
+			snprintf(errs[i], 256, "%.250s", f[i].detail);
+			break;
+		}
+		rim_fetch_clear(&f[i]);
+	}
+	free(f);
+}
+
+void netglue_rim_source(struct gpa_netglue *g, struct gpa_rim_provider *s)
+{
+	s->name = g->rims.offline ? "RIM directory / bundle / cache (offline)" :
+	    "RIM directory / cache / RIM service";
+	s->fetch = net_fetch;
+	s->ctx = g;
+}
+
+/* What the output says about where revocation answers came from. */
+static void describe_sources(const struct gpa_ocsp_chain *r, char *out, size_t len)
+{
+	long oldest = -1;
+	const char *src = NULL;
+	bool mixed = false;
+
+	for (int i = 0; i < r->ncerts; i++) {
+		const struct gpa_ocsp_cert *c = &r->certs[i];
+		if (c->source == GPA_OCSP_FROM_NONE)
+			continue;
+		if (src != NULL && strcmp(src, ocsp_source_name(c->source)) != 0)
+			mixed = true;
+		src = ocsp_source_name(c->source);
+		if (c->age_s > oldest)
+			oldest = c->age_s;
+	}
+	if (src == NULL)
+		snprintf(out, len, "%s", r->detail);
+	else
+		snprintf(out, len, "%d answer(s) from %s, oldest %ld s old%s%s", r->ncerts,
+		    mixed ? "several sources" : src, oldest, r->detail[0] ? "; " : "", r->detail);
+}
+
+static void net_ocsp_check(void *ctx, STACK_OF(X509) *const *chains, const enum gpa_anchor_use *uses,
+    struct gpa_chain_claims *const *claims, size_t n, time_t at)
+{
+	struct gpa_netglue *g = ctx;
+	struct gpa_ocsp_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+	struct gpa_err e = {{0}};
+
+	if (jobs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].name = uses[i] == GPA_ANCHOR_RIM ? "RIM chain" : "device chain";
+		jobs[i].chain = chains[i];
+		jobs[i].anchors = g->anchors;
+		jobs[i].use = uses[i];
+		jobs[i].first = uses[i] == GPA_ANCHOR_RIM ? GPA_OCSP_FIRST_RIM : GPA_OCSP_FIRST_DEVICE;
+		/* A held RIM signing key is NVIDIA's way of pausing a RIM; a
+		 * held device certificate is never accepted. */
+		jobs[i].allow_hold = uses[i] == GPA_ANCHOR_RIM && g->allow_hold_rim;
+	}
+	if (ocsp_check_all(&g->ocsp, jobs, n, at, &e) != 0) {
+		for (size_t i = 0; i < n; i++) {
+			snprintf(claims[i]->ocsp_status, sizeof(claims[i]->ocsp_status), "error");
+			snprintf(claims[i]->ocsp_detail, sizeof(claims[i]->ocsp_detail), "%.250s", e.msg);
+		}
+		free(jobs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct gpa_ocsp_chain *r = &jobs[i].result;
+		struct gpa_chain_claims *c = claims[i];
+
+		snprintf(c->ocsp_status, sizeof(c->ocsp_status), "%s", ocsp_status_name(r->status));
+		snprintf(c->revocation_reason, sizeof(c->revocation_reason), "%s",
+		    r->revocation_reason ? r->revocation_reason : "");
+		c->ocsp_nonce_matches = r->nonce_matches;
+		c->ocsp_response_valid = r->response_valid;
+		c->hold_allowed = r->hold_allowed;
+		describe_sources(r, c->ocsp_detail, sizeof(c->ocsp_detail));
+	}
+	free(jobs);
+}
+
+void netglue_ocsp_stage(struct gpa_netglue *g, struct gpa_ocsp_stage *s)
+{
+	s->check = net_ocsp_check;
+	s->ctx = g;
+}
