@@ -294,6 +294,7 @@ set_ready() {
 	expect_rc 0 "ready: pass again with --set-ready"
 	ready_is 1 "ready again after a pass"
 	expect_json 'd["system"]["ready_state_before"]' False "json: ready_state_before"
+	expect_json 'd.get("ready_state_set")' True "json: ready_state_set"
 
 	# The driver refuses the change (not root, or locked until reboot): the
 	# verdict stands, the refusal is a warning, the state does not move.
@@ -309,6 +310,10 @@ set_ready() {
 	expect_out "WARNING: setting the GPUs ready: NVML error 4" "ready, no permission: warning"
 	expect_out "run as root" "ready, no permission: what to do"
 	ready_is 0 "a change without permission leaves it"
+	live --set-ready --format json
+	expect_json 'd["result"], d["exit_code"]' "('pass', 0)" "ready, no permission, json: verdict stands (current behaviour)"
+	expect_json '"NVML error 4" in d.get("ready_state_error", "")' True "ready, no permission, json: ready_state_error"
+	expect_json '"ready_state_set" in d and d["ready_state_set"]' False "ready, no permission, json: not set"
 }
 
 collect_then_verify() {
