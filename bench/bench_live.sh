@@ -19,8 +19,9 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 N=${1:-${BENCH_N:-20}}
-CLI=${GPUATTEST:-$PWD/$BUILD/gpuattest}
-case "$BUILD" in /*) SIMLIB=$BUILD/sim/libnvidia-ml-sim.so ;; *) SIMLIB=$PWD/$BUILD/sim/libnvidia-ml-sim.so ;; esac
+case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
+CLI=${GPUATTEST:-$BDIR/gpuattest}
+SIMLIB=$BDIR/sim/libnvidia-ml-sim.so
 TARGET_MS=100
 
 case "$N" in ''|*[!0-9]*|0) echo "usage: $0 [N>0]" >&2; exit 2 ;; esac

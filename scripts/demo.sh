@@ -13,8 +13,9 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CLI=${GPUATTEST:-$PWD/$BUILD/gpuattest}
-case "$BUILD" in /*) SIMLIB=$BUILD/sim/libnvidia-ml-sim.so ;; *) SIMLIB=$PWD/$BUILD/sim/libnvidia-ml-sim.so ;; esac
+case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
+CLI=${GPUATTEST:-$BDIR/gpuattest}
+SIMLIB=$BDIR/sim/libnvidia-ml-sim.so
 
 say() { printf 'SIMULATED | %s\n' "$*"; }
 rule() { say "------------------------------------------------------------------------"; }

@@ -360,8 +360,8 @@ static void evaluate_system(struct gpa_appraisal *a)
 	if (s->environment == 2)
 		sys_add(a, "environment", GPA_CHECK_PASS, "production environment");
 	else
-		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports a %s environment, not production",
-		    s->environment == 1 ? "simulation" : "unavailable");
+		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports %s, not a production CC environment",
+		    s->environment == 1 ? "a simulation environment" : "no CC environment (unavailable)");
 	if (s->dev_tools == 0)
 		sys_add(a, "dev-tools", GPA_CHECK_PASS, "developer tools mode off");
 	else if (s->allow_dev_tools)
