@@ -360,7 +360,7 @@ static void evaluate_system(struct gpa_appraisal *a)
 	if (s->environment == 2)
 		sys_add(a, "environment", GPA_CHECK_PASS, "production environment");
 	else
-		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports %s, not a production CC environment",
+		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports %s, not production",
 		    s->environment == 1 ? "a simulation environment" : "no CC environment (unavailable)");
 	if (s->dev_tools == 0)
 		sys_add(a, "dev-tools", GPA_CHECK_PASS, "developer tools mode off");

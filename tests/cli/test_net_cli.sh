@@ -389,7 +389,7 @@ rim_faults() {
 	v --ocsp-url "$URL_ocsp" --rim-url "$URL_rim/badsha" --no-cache
 	expect_rc 3 "RIM answer with a wrong sha256"
 	expect_out "the RIM's SHA-256 does not match" "badsha: message"
-	expect_no_out "signature verified" "badsha: not used"
+	expect_no_out "RIM $DRV signature verified" "badsha: not used"
 
 	v --ocsp-url "$URL_ocsp" --rim-url "$URL_rim/corrupt" --no-cache
 	expect_rc 3 "RIM answer that is not base64"
@@ -402,7 +402,7 @@ rim_faults() {
 	v --ocsp-url "$URL_ocsp" --rim-url "$URL_rim/big=$((8 << 20))" --no-cache
 	expect_rc 3 "oversized RIM service body"
 	expect_out "response body larger than" "big: message"
-	expect_no_out "signature verified" "big: not used"
+	expect_no_out "RIM $DRV signature verified" "big: not used"
 
 	# A self-consistent answer (sha256 of what it carries) whose RIM was
 	# altered after signing: the RIM layer's signature check catches it.
