@@ -87,3 +87,8 @@ bench: $(BENCH_BIN) $(CLI) sim
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# A simulated 8-GPU confidential system, verified by the real CLI: a pass and
+# a tampered-firmware failure, labelled SIMULATED (test PKI, never NVIDIA's).
+demo: $(CLI) sim
+	BUILD=$(BUILD) bash scripts/demo.sh
