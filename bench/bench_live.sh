@@ -16,7 +16,7 @@
 #
 #   BUILD=build bash bench/bench_live.sh [N]
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 N=${1:-${BENCH_N:-20}}
 case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac

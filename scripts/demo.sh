@@ -11,7 +11,7 @@
 #
 #   BUILD=build bash scripts/demo.sh      (after 'make')
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
 CLI=${GPUATTEST:-$BDIR/gpuattest}

@@ -209,9 +209,13 @@ static void check_live_device(struct gpa_device_result *d, const struct gpa_syst
  * replayed report) must not count as two genuine devices. */
 static void check_duplicate(const struct gpa_appraisal *a, struct gpa_device_result *d)
 {
+	/* Only evidence that proved itself can be the original: a device
+	 * presenting someone else's chain is caught by its signature check. */
+	if (!d->sig_verified)
+		return;
 	for (size_t j = 0; j < a->n && &a->dev[j] != d; j++) {
 		const struct gpa_device_result *o = &a->dev[j];
-		if (o->kind == d->kind && d->ueid[0] != '\0' && strcmp(o->ueid, d->ueid) == 0) {
+		if (o->kind == d->kind && o->sig_verified && d->ueid[0] != '\0' && strcmp(o->ueid, d->ueid) == 0) {
 			add(d, "duplicate", GPA_CHECK_FAIL,
 			    "the same device as %s (ueid %s): one device's evidence presented twice", o->label, d->ueid);
 			return;

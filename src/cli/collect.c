@@ -132,9 +132,10 @@ int cli_collect(int argc, char **argv)
 	}
 	o.progress = isatty(STDERR_FILENO);
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
+		bool usage = l.bad_selection;
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
 		live_close(&l);
-		return GPUATTEST_INCOMPLETE;
+		return usage ? GPUATTEST_BAD_INPUT : GPUATTEST_INCOMPLETE;
 	}
 	if (l.set.n > 0 && l.set.items[0].not_cc) {
 		fprintf(stderr, "gpuattest: the GPUs are not in confidential-computing mode (CC off, Protected PCIe off): "

@@ -368,10 +368,15 @@ static void apply_ready_state(struct gpa_live *l, gpuattest_result *res)
 	bool ready = res->a.verdict == GPA_PASS;
 	struct gpa_err e = {{0}};
 
-	if (live_set_ready(l, ready, &e) == 0)
+	if (live_set_ready(l, ready, &e) == 0) {
 		res->a.ready_state_after = ready;
-	else
-		snprintf(res->a.ready_state_error, sizeof(res->a.ready_state_error), "%s", e.msg);
+		return;
+	}
+	snprintf(res->a.ready_state_error, sizeof(res->a.ready_state_error), "%s", e.msg);
+	/* A gate asked for the GPUs to be marked ready and they could not be:
+	 * the run did not complete what it was asked to do. */
+	if (res->a.verdict == GPA_PASS)
+		res->a.verdict = GPA_INCOMPLETE;
 }
 
 static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
@@ -384,6 +389,10 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	memcpy(o.nonce, va->nonce, sizeof(o.nonce));
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		if (l.bad_selection) {
+			live_close(&l);
+			return -2;
+		}
 		if (l.api == NULL || !l.sys.present)
 			fprintf(stderr,
 			    "Nothing could be attested on this machine.\n"
@@ -442,7 +451,7 @@ int cli_verify(int argc, char **argv)
 {
 	gpuattest_config *cfg = gpuattest_config_new();
 	gpuattest_result *res = NULL;
-	struct verify_args va;
+	struct verify_args va = {0};
 	int rc;
 
 	if (cfg == NULL) {
@@ -462,6 +471,10 @@ int cli_verify(int argc, char **argv)
 		rc = gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
 	else
 		rc = verify_live(cfg, &va, &res);
+	if (rc == -2) {
+		gpuattest_config_free(cfg);
+		return GPUATTEST_BAD_INPUT;
+	}
 	if (rc != 0) {
 		/* Live collection reports its own "could not complete" errors. */
 		if (va.evidence == NULL && va.report == NULL && va.switch_evidence == NULL) {

@@ -36,6 +36,7 @@ struct gpa_live {
 	bool nonce_generated;
 	struct evidence_set set;	/* one item per selected GPU, then per switch */
 	int switches;
+	bool bad_selection;		/* --gpu named GPUs that do not exist */
 };
 
 /* Loads NVML, initialises it and reads the system's CC state. -1 with a

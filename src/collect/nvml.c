@@ -309,8 +309,10 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 	}
 	if (n > GPA_EVIDENCE_MAX_ITEMS)
 		n = GPA_EVIDENCE_MAX_ITEMS;
-	if (parse_selection(o->gpus, n, sel, e) != 0)
+	if (parse_selection(o->gpus, n, sel, e) != 0) {
+		l->bad_selection = true;
 		return -1;
+	}
 	if (o->have_nonce) {
 		memcpy(l->nonce, o->nonce, SPDM_NONCE_LEN);
 	} else {

@@ -246,10 +246,10 @@ gpu_selection() {
 
 	cfg eight '{}'
 	live --gpu 9
-	expect_rc 3 "--gpu 9 with 8 GPUs"
+	expect_rc 2 "--gpu 9 with 8 GPUs (bad usage)"
 	expect_out "GPU indices must be between 0 and 7" "--gpu 9: names the range"
 	live --gpu 1,x
-	expect_rc 3 "--gpu 1,x"
+	expect_rc 2 "--gpu 1,x (bad usage)"
 	expect_out "GPU indices must be between 0 and 7" "--gpu 1,x: names the range"
 }
 
@@ -297,12 +297,12 @@ set_ready() {
 	expect_json 'd.get("ready_state_set")' True "json: ready_state_set"
 
 	# The driver refuses the change (not root, or locked until reboot): the
-	# verdict stands, the refusal is a warning, the state does not move.
-	# Current behaviour: exit 0 (see the report on issue: should it be 3?).
+	# evidence passed, but the gate could not do what it was asked, so the
+	# run exits 3 ("could not complete") and the state does not move.
 	printf '0\n' >"$RS"
 	cfg ready_locked "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlSystemSetConfComputeGpusReadyState\", \"code\": 2}]}"
 	live --set-ready
-	expect_rc 0 "ready: the driver refuses the change (current behaviour)"
+	expect_rc 3 "ready: the driver refuses the change: could not complete"
 	expect_out "WARNING: the ready state can no longer change until a reboot" "ready locked: warning"
 	ready_is 0 "a refused change leaves it"
 	cfg ready_perm "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlSystemSetConfComputeGpusReadyState\", \"code\": 4}]}"
@@ -311,7 +311,7 @@ set_ready() {
 	expect_out "run as root" "ready, no permission: what to do"
 	ready_is 0 "a change without permission leaves it"
 	live --set-ready --format json
-	expect_json 'd["result"], d["exit_code"]' "('pass', 0)" "ready, no permission, json: verdict stands (current behaviour)"
+	expect_json 'd["result"], d["exit_code"]' "('incomplete', 3)" "ready, no permission, json: could not complete"
 	expect_json '"NVML error 4" in d.get("ready_state_error", "")' True "ready, no permission, json: ready_state_error"
 	expect_json '"ready_state_set" in d and d["ready_state_set"]' False "ready, no permission, json: not set"
 }

@@ -25,6 +25,7 @@ D=$TMP/sim
 NGPUS=2
 NONCE=""
 SERVER_PIDS=()
+URL_ocsp="" URL_rim="" URL_alt=""  # set by start_server
 
 # The environment must not redirect the services or the cache behind our back.
 unset GPUATTEST_OCSP_URL GPUATTEST_RIM_URL GPUATTEST_SERVICE_KEY GPUATTEST_HTTP_RETRIES \
@@ -200,8 +201,11 @@ setup() {
 	TRUST=(--no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem")
 	DRV=NV_GPU_DRIVER_GH100_595.71.05
 	VB=NV_GPU_VBIOS_1010_0210_886_96009F0004
-	[ -f "$D/rims/$DRV.xml" ] && [ -f "$D/rims/$VB.xml" ] ||
-		{ rc=1 out=$(ls "$D/rims"); bad "the sim's RIMs are not named as expected"; return 1; }
+	if [ ! -f "$D/rims/$DRV.xml" ] || [ ! -f "$D/rims/$VB.xml" ]; then
+		rc=1 out=$(ls "$D/rims")
+		bad "the sim's RIMs are not named as expected"
+		return 1
+	fi
 	start_services
 }
 

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench_net.sh [RUNS]: 'gpuattest verify' of 8 SIMULATED GPUs' recorded
+# evidence against the loopback RIM service (tests/servers/rimsvc.py) and
+# OCSP responder (tests/servers/ocspd.py), each adding 50 ms to every
+# request (their delay=50 URL mode), everything checked: 2 RIMs fetched, 13
+# distinct certificates' revocation (8 BROMs, provisioner ICA, identity CA,
+# 3 RIM chain certificates).
+#
+#   cold: an empty --cache-dir: every RIM and OCSP answer over the network.
+#   warm: the same --cache-dir again, with --ocsp-cache-ok, so the RIMs
+#         (re-verified) AND the OCSP answers come from the cache and no
+#         request is made. Without --ocsp-cache-ok a warm run still asks the
+#         responder (a cached answer cannot carry this run's nonce), so it
+#         would cost about what a cold OCSP round does.
+# Each of RUNS rounds (default 5) uses a fresh cache dir; it prints each
+# round, then the minimum and mean, in the line
+#   bench_net: 8 GPUs, loopback services +50 ms/request: cold X ms, warm Y ms (targets 500 / 50)
+# with X, Y the minimum over the rounds (means on the next line).
+# Note: every OCSP request runs an `openssl ocsp` process inside the test
+# responder, so cold times include the test server's own work.
+#
+# Owns: a temporary directory and the two servers it starts (127.0.0.1 only;
+# stopped by an EXIT trap, and they exit by themselves when this script
+# dies). Never fails on a missed target; exits non-zero when a run does not
+# verify (then the numbers would mean nothing).
+#
+#   BUILD=build bash bench/bench_net.sh [RUNS]
+set -u
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+BUILD=${BUILD:-build}
+RUNS=${1:-${BENCH_RUNS:-5}}
+DELAY_MS=50
+case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
+CLI=${GPUATTEST:-$BDIR/gpuattest}
+SIMLIB=$BDIR/sim/libnvidia-ml-sim.so
+
+case "$RUNS" in '' | *[!0-9]* | 0) echo "usage: $0 [RUNS>0]" >&2; exit 2 ;; esac
+if [ ! -x "$CLI" ] || [ ! -f "$SIMLIB" ]; then
+	echo "bench_net: $CLI or $SIMLIB is missing: run 'make BUILD=$BUILD' first" >&2
+	exit 2
+fi
+for t in python3 openssl xmlsec1; do
+	command -v "$t" >/dev/null || { echo "bench_net: needs $t" >&2; exit 2; }
+done
+unset GPUATTEST_OCSP_URL GPUATTEST_RIM_URL GPUATTEST_SERVICE_KEY GPUATTEST_CACHE_DIR \
+    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+
+TMP=$(mktemp -d)
+PIDS=()
+URL_ocsp="" URL_rim=""  # set by start
+stop_all() {
+	local p i
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PIDS=()
+}
+trap 'stop_all; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+# start NAME SCRIPT ARGS...: a server of tests/servers, port within 10 s; sets URL_<NAME>.
+start() {
+	local name=$1 script=$2 i
+	shift 2
+	python3 "tests/servers/$script" --port-file "$TMP/$name.port" --lifetime 900 "$@" \
+		>"$TMP/$name.log" 2>&1 &
+	PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$TMP/$name.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$TMP/$name.port" ] || { echo "bench_net: $script did not start" >&2; cat "$TMP/$name.log" >&2; exit 1; }
+	printf -v "URL_$name" 'http://127.0.0.1:%s' "$(tr -d '\n' <"$TMP/$name.port")"
+}
+keyhash() {
+	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | tail -c 97 |
+		openssl dgst -sha1 -r | cut -d' ' -f1
+}
+
+D=$TMP/sim
+if ! env_line=$(sim/make-sim-env.sh "$D" 8 0 2>"$TMP/make.log"); then
+	cat "$TMP/make.log" >&2
+	exit 1
+fi
+eval "$env_line"
+if ! "$CLI" collect -o "$TMP/ev.json" --nvml-lib "$SIMLIB" 2>"$TMP/collect.log"; then
+	cat "$TMP/collect.log" >&2
+	exit 1
+fi
+NONCE=$(sed -n 's/.*(nonce \([0-9a-f]\{64\}\)).*/\1/p' "$TMP/collect.log")
+
+routes=()
+for ca in prov-gh100 identity root rim-l3 rim-ca rim-root; do
+	d=$D/ca/$ca
+	routes+=(--route "$(keyhash "$d/ca.crt")=$d/index.txt,$d/ca.crt,$d/ocsp.crt,$d/ocsp.key")
+done
+start ocsp ocspd.py "${routes[@]}"
+start rim rimsvc.py --dir "$D/rims"
+
+python3 - "$RUNS" "$TMP" "$DELAY_MS" "$CLI" verify --evidence "$TMP/ev.json" --nonce "$NONCE" \
+    --no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem" --no-color \
+    --ocsp-url "$URL_ocsp/delay=$DELAY_MS" --rim-url "$URL_rim/delay=$DELAY_MS" <<'EOF'
+import os, resource, subprocess, sys, time
+
+runs, tmp, delay = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+base = sys.argv[4:]
+
+def cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000.0
+
+# Wall time, and the CPU time of the gpuattest process alone (user + sys,
+# from its rusage: a load-independent figure on a busy machine).
+def run(extra, want_in, forbid=None):
+    c = cpu_ms()
+    t = time.perf_counter()
+    p = subprocess.run(base + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ms = (time.perf_counter() - t) * 1000.0
+    cpu.append(cpu_ms() - c)
+    out = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or want_in not in out or (forbid and forbid in out):
+        sys.stderr.write("bench_net: run %s exited %d (expected 0, '%s' and not '%s'):\n%s\n"
+                         % (" ".join(extra), p.returncode, want_in, forbid, out[-3000:]))
+        sys.exit(1)
+    return ms
+
+cpu = []
+# Warm-up (binary and libraries into the page cache), not counted.
+run(["--no-cache"], "VERIFICATION SUCCESSFUL")
+cold, warm = [], []
+for i in range(runs):
+    cache = os.path.join(tmp, "cache%d" % i)
+    cold.append(run(["--cache-dir", cache], "OCSP good, fresh answer"))
+    # No answer from the responder: everything came from the cache.
+    warm.append(run(["--cache-dir", cache, "--ocsp-cache-ok"], "answer(s) from cache", "fresh answer"))
+    print("bench_net: round %d: cold %.1f ms (gpuattest cpu %.0f ms), warm %.1f ms (cpu %.0f ms)"
+          % (i + 1, cold[-1], cpu[-2], warm[-1], cpu[-1]))
+mean = lambda v: sum(v) / len(v)
+print("bench_net: 8 GPUs, loopback services +%d ms/request: cold %.0f ms, warm %.0f ms (targets 500 / 50)"
+      % (delay, min(cold), min(warm)))
+print("bench_net: over %d rounds: cold min %.1f / mean %.1f ms, warm min %.1f / mean %.1f ms "
+      "(warm: RIMs and OCSP answers from the cache, --ocsp-cache-ok)"
+      % (runs, min(cold), mean(cold), min(warm), mean(warm)))
+EOF
