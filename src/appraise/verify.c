@@ -7,6 +7,7 @@
  */
 #include "appraise/appraise.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,48 @@ static void run_ocsp(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 
 /* ---- the whole set ------------------------------------------------------- */
 
+struct device_job {
+	const struct gpa_appraise_cfg *cfg;
+	const struct evidence_item *it;
+	const uint8_t *nonce;
+	struct gpa_device_result *d;
+	int rc;
+};
+
+static void *device_job_run(void *arg)
+{
+	struct device_job *j = arg;
+
+	j->rc = appraise_device_evidence(j->cfg, j->it, j->nonce, j->d);
+	return NULL;
+}
+
+/* The evidence checks of every device at once: each costs a few ECDSA
+ * P-384 verifications, and the devices are independent. */
+static int appraise_devices_parallel(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    const uint8_t nonce[SPDM_NONCE_LEN], struct gpa_appraisal *a)
+{
+	struct device_job jobs[GPA_EVIDENCE_MAX_ITEMS];
+	pthread_t th[GPA_EVIDENCE_MAX_ITEMS];
+	bool started[GPA_EVIDENCE_MAX_ITEMS] = {false};
+	int rc = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		jobs[i] = (struct device_job){.cfg = cfg, .it = &set->items[i], .nonce = nonce, .d = &a->dev[i]};
+		if (set->n > 1)
+			started[i] = pthread_create(&th[i], NULL, device_job_run, &jobs[i]) == 0;
+		if (!started[i])
+			device_job_run(&jobs[i]);
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		if (jobs[i].rc != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 static void expected_nonce(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
     struct gpa_appraisal *a, uint8_t nonce[SPDM_NONCE_LEN])
 {
@@ -487,10 +530,13 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 		if (set->items[i].live && d->kind == GPA_DEV_GPU)
 			d->index = set->items[i].nvml_index;
 		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
-		if (appraise_device_evidence(cfg, &set->items[i], nonce, d) != 0) {
-			gpa_err_set(e, "%s: internal error in certificate validation", d->label);
-			goto out;
-		}
+	}
+	if (appraise_devices_parallel(cfg, set, nonce, a) != 0) {
+		gpa_err_set(e, "internal error in certificate validation");
+		goto out;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		struct gpa_device_result *d = &a->dev[i];
 		if (d->parsed && d->arch_check) {
 			if (d->kind == GPA_DEV_GPU)
 				rim_table_add(t, d->info.driver_rim_id);

@@ -175,6 +175,9 @@ static X509_STORE *store_at(X509_STORE *trust, time_t at)
 		return NULL;
 	}
 	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(s), at);
+	/* Responder chains go through the same signature memory as every
+	 * other chain (times are still checked: see sigcache.c). */
+	X509_STORE_set_verify(s, sigcache_chain_verify_cb);
 	return s;
 }
 
@@ -249,7 +252,8 @@ static bool check_fresh(struct gpa_ocsp_cert *r, time_t at, const struct gpa_ocs
 		return false;
 	}
 	if (at > r->next_update + o->skew_s) {
-		if (o->max_age_s > 0 && r->age_s <= o->max_age_s) {
+		/* --max-ocsp-age widens the window past nextUpdate, explicitly. */
+		if (o->max_age_s > 0 && at <= r->next_update + o->skew_s + o->max_age_s) {
 			r->stale_accepted = true;
 			return true;
 		}
@@ -397,6 +401,12 @@ struct question {
 	bool any_valid;
 	char why[256];
 	long http_index;
+	/* The judgement of the answer, done once per question and trust use:
+	 * several chains share a certificate (GPUs share their intermediates). */
+	bool judged;
+	enum gpa_anchor_use judged_use;
+	bool judged_allow_hold;
+	struct gpa_ocsp_cert judged_res;
 };
 
 /* One certificate of one job, pointing at its question. */
@@ -584,10 +594,21 @@ static void judge_slot(struct run *rn, struct slot *s)
 		snprintf(r->detail, sizeof(r->detail), "%s", qn->why[0] ? qn->why : "no response");
 		return;
 	}
+	if (qn->judged && qn->judged_use == j->use && qn->judged_allow_hold == j->allow_hold) {
+		struct gpa_ocsp_cert mine = *r;
+		*r = qn->judged_res;
+		r->index = mine.index;
+		memcpy(r->subject_cn, mine.subject_cn, sizeof(r->subject_cn));
+		return;
+	}
 	ocsp_process_response(qn->der, qn->len, &qn->q, qn->src, j->chain,
 	    anchors_store(j->anchors, j->use), rn->at, rn->o, j->allow_hold, r);
 	if (r->response_valid)
 		qn->any_valid = true;
+	qn->judged = true;
+	qn->judged_use = j->use;
+	qn->judged_allow_hold = j->allow_hold;
+	qn->judged_res = *r;
 }
 
 /* Stores usable answers: fresh ones in the cache, all in the record bundle. */

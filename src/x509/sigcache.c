@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+#include <time.h>
 
 static int cache_key(X509 *cert, X509 *issuer, uint8_t out[32])
 {
@@ -52,12 +53,36 @@ void sigcache_stats(unsigned long *hits, unsigned long *misses)
 	memo_stats(hits, misses);
 }
 
+/* Validity at the context's time, unless the context says not to check. */
+static int check_times(X509_STORE_CTX *ctx, X509 *x, int depth, X509_STORE_CTX_verify_cb cb)
+{
+	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
+	unsigned long flags = X509_VERIFY_PARAM_get_flags(p);
+	time_t t = (flags & X509_V_FLAG_USE_CHECK_TIME) ? X509_VERIFY_PARAM_get_time(p) : time(NULL);
+	int err = 0;
+
+	if (flags & X509_V_FLAG_NO_CHECK_TIME)
+		return 1;
+	if (X509_cmp_time(X509_get0_notBefore(x), &t) >= 0)
+		err = X509_V_ERR_CERT_NOT_YET_VALID;
+	else if (X509_cmp_time(X509_get0_notAfter(x), &t) <= 0)
+		err = X509_V_ERR_CERT_HAS_EXPIRED;
+	if (err == 0)
+		return 1;
+	X509_STORE_CTX_set_error(ctx, err);
+	X509_STORE_CTX_set_error_depth(ctx, depth);
+	X509_STORE_CTX_set_current_cert(ctx, x);
+	return cb != NULL && cb(0, ctx) != 0;
+}
+
 /*
  * Replaces OpenSSL's internal_verify (signatures and times) for our chain
  * checks. Everything else X509_verify_cert does (path building, CA and
  * key-usage constraints, X509_STRICT checks, trust) runs before it as
- * usual; times are judged by chain_validate against the caller's instant.
- * The self-signature of the anchor is not checked, as OpenSSL does not.
+ * usual. Times are checked here unless the context has NO_CHECK_TIME (our
+ * device and RIM chains, whose validity chain_validate judges against the
+ * caller's instant). The self-signature of the anchor is not checked, as
+ * OpenSSL does not.
  */
 int sigcache_chain_verify_cb(X509_STORE_CTX *ctx)
 {
@@ -65,6 +90,9 @@ int sigcache_chain_verify_cb(X509_STORE_CTX *ctx)
 	X509_STORE_CTX_verify_cb cb = X509_STORE_CTX_get_verify_cb(ctx);
 	int n = sk_X509_num(chain);
 
+	for (int i = n - 1; i >= 0; i--)
+		if (!check_times(ctx, sk_X509_value(chain, i), i, cb))
+			return 0;
 	for (int i = n - 2; i >= 0; i--) {
 		X509 *xs = sk_X509_value(chain, i), *xi = sk_X509_value(chain, i + 1);
 		int err = 0;

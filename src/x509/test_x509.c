@@ -583,6 +583,55 @@ static STACK_OF(X509) *stack_of(X509 *a, X509 *b, X509 *c)
 	return sk;
 }
 
+/* The signature memory replaces OpenSSL's internal_verify; where time is
+ * checked (OCSP responder chains), it must still catch an expired or future
+ * certificate, and a bad signature, memory or not. */
+static int verify_with_memory(X509 *root, X509 *leaf, time_t at, bool check_time)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok, err;
+
+	X509_STORE_add_cert(st, root);
+	X509_STORE_set_verify(st, sigcache_chain_verify_cb);
+	X509_STORE_CTX_init(ctx, st, leaf, NULL);
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at);
+	if (!check_time)
+		X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+	ok = X509_verify_cert(ctx);
+	err = X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return ok == 1 ? 0 : err;
+}
+
+static void test_signature_memory_keeps_checks(void)
+{
+	EVP_PKEY *rk = EVP_EC_gen("P-384"), *lk = EVP_EC_gen("P-384"), *other = EVP_EC_gen("P-384");
+	time_t y2020 = when("2020-01-01T00:00:00Z"), y2040 = when("2040-01-01T00:00:00Z");
+	time_t now = when("2026-11-28T00:00:00Z");
+	X509 *root = make_cert("Memo Root", rk, NULL, NULL, true, y2020, y2040);
+	X509 *good = make_cert("Memo Leaf", lk, root, rk, false, y2020, y2040);
+	X509 *expired = make_cert("Memo Expired", lk, root, rk, false, y2020, when("2021-01-01T00:00:00Z"));
+	X509 *forged = make_cert("Memo Forged", lk, root, other, false, y2020, y2040);
+
+	CHECK_INT(verify_with_memory(root, good, now, true), 0);
+	CHECK_INT(verify_with_memory(root, good, now, true), 0);	/* from memory */
+	CHECK_INT(verify_with_memory(root, good, when("2019-01-01T00:00:00Z"), true), X509_V_ERR_CERT_NOT_YET_VALID);
+	CHECK_INT(verify_with_memory(root, expired, now, true), X509_V_ERR_CERT_HAS_EXPIRED);
+	CHECK_INT(verify_with_memory(root, expired, now, false), 0);	/* times left to the caller */
+	CHECK_INT(verify_with_memory(root, forged, now, true), X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	CHECK_INT(verify_with_memory(root, forged, now, true), X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	X509_free(root);
+	X509_free(good);
+	X509_free(expired);
+	X509_free(forged);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(lk);
+	EVP_PKEY_free(other);
+}
+
 static void test_generated_validity(void)
 {
 	struct gpa_err e = { { 0 } };
@@ -1461,6 +1510,7 @@ int main(void)
 	RUN(test_real_chain_mutations);
 	RUN(test_rim_chains);
 	RUN(test_generated_validity);
+	RUN(test_signature_memory_keeps_checks);
 	RUN(test_chain_from_pem_strict);
 	RUN(test_report_signatures);
 	RUN(test_report_signature_bitflips);

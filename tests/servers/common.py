@@ -25,7 +25,9 @@ def _watchdog(parent, lifetime):
     start = time.monotonic()
     while True:
         time.sleep(0.2)
-        if os.getppid() != parent or time.monotonic() - start > lifetime:
+        # A parent that died before we started has already been replaced
+        # by init (pid 1): that counts as gone too.
+        if os.getppid() != parent or parent == 1 or time.monotonic() - start > lifetime:
             os._exit(0)
 
 
