@@ -26,7 +26,7 @@
 #
 #   BUILD=build bash bench/bench_ppcie.sh [N]
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 N=${1:-${BENCH_N:-20}}
 CLI=${GPUATTEST:-$PWD/$BUILD/gpuattest}
@@ -45,7 +45,7 @@ if [ -z "${EPOCHREALTIME:-}" ]; then
 fi
 # BENCH_RSS=python3 forces the fallback (to check it where /usr/bin/time exists).
 if [ "${BENCH_RSS:-}" != python3 ] && [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
-	RSS_TOOL=time
+	RSS_TOOL="time"
 elif command -v python3 >/dev/null; then
 	RSS_TOOL=python3
 else
@@ -101,7 +101,7 @@ $(($(usec "$t1") - $(usec "$t0")))" >"$TMP/run"
 # measure LABEL EXPECTED_RC CMD...: one warm-up, then N timed runs; prints
 # "mean X ms, min Y ms, peak RSS Z MB" or fails if a run's exit code differs.
 measure() {
-	local label=$1 want=$2 rc dt total=0 min= peak=0 kb i
+	local label=$1 want=$2 rc dt total=0 min="" peak=0 kb i
 	shift 2
 	run_peak "$@"
 	rc=$?

@@ -33,7 +33,7 @@ struct gpuattest_config {
 
 	/* Network, cache, offline collateral. */
 	char *ocsp_url, *rim_url, *cache_dir, *collateral_path, *service_key;
-	bool no_cache, offline, allow_hold_rim, ocsp_cache_ok;
+	bool no_cache, cache_failed, offline, allow_hold_rim, ocsp_cache_ok;
 	long max_ocsp_age, connect_timeout_ms, timeout_ms;
 	int retries;				/* -1: default */
 	struct gpa_cache *cache;

@@ -231,10 +231,15 @@ static int config_network(gpuattest_config *c)
 	memset(g, 0, sizeof(*g));
 	if (config_http(c, &g->http) != 0)
 		return -1;
-	if (!c->no_cache && c->cache == NULL) {
-		c->cache = cache_open(env_or(c->cache_dir, "GPUATTEST_CACHE_DIR"), &c->err);
-		if (c->cache == NULL)
-			return -1;
+	if (!c->no_cache && c->cache == NULL && !c->cache_failed) {
+		struct gpa_err ce = {{0}};
+		/* A cache that cannot be opened (read-only file system, no
+		 * home) costs speed, not correctness: say so and go on. */
+		c->cache = cache_open(env_or(c->cache_dir, "GPUATTEST_CACHE_DIR"), &ce);
+		if (c->cache == NULL) {
+			c->cache_failed = true;
+			fprintf(stderr, "gpuattest: warning: no cache: %s\n", ce.msg);
+		}
 	}
 	if (c->collateral_path != NULL && c->bundle == NULL) {
 		c->bundle = bundle_read(c->collateral_path, &c->err);

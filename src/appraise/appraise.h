@@ -50,6 +50,7 @@ struct gpa_check {
 	char detail[360];
 };
 #define GPA_MAX_CHECKS 24
+#define GPA_MAX_SYS_CHECKS 48
 
 /* Where RIMs come from; tried in order (directory, then cache, then the
  * RIM service). A source returns the raw document (XML or service JSON);
@@ -218,7 +219,9 @@ struct gpa_appraisal {
 	bool no_ocsp;
 	struct gpa_system_info sys;
 	int nsys_checks;
-	struct gpa_check sys_checks[GPA_MAX_CHECKS];
+	struct gpa_check sys_checks[GPA_MAX_SYS_CHECKS];
+	int nsys_dropped;		/* checks beyond the table, counted and reported */
+	bool nsys_dropped_fail;
 	size_t nrims;
 	struct rim **rims;		/* owned; devices point into these */
 };

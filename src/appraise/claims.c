@@ -222,6 +222,10 @@ static json_t *system_json(const struct gpa_appraisal *a)
 	const struct gpa_system_info *s = &a->sys;
 	json_t *o = json_object();
 
+	if (!s->present) {
+		json_object_set_new(o, "checks", checks_json(a->sys_checks, a->nsys_checks));
+		return o;
+	}
 	json_object_set_new(o, "driver_version", json_string(s->driver_version));
 	json_object_set_new(o, "gpus", json_integer(s->gpus_total));
 	json_object_set_new(o, "environment", json_string(s->environment == 2 ? "production" :
@@ -281,7 +285,7 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 		json_array_append_new(devs, o);
 		json_array_append_new(claims, c);
 	}
-	if (a->sys.present)
+	if (a->sys.present || a->nsys_checks > 0)
 		json_object_set_new(doc, "system", system_json(a));
 	json_object_set_new(overall, "x-nvidia-ver", json_string("3.0"));
 	json_object_set_new(overall, "x-nvidia-overall-att-result", json_boolean(a->verdict == GPA_PASS));

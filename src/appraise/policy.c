@@ -283,8 +283,14 @@ void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome
 	struct gpa_check *c;
 	va_list ap;
 
-	if (a->nsys_checks == GPA_MAX_CHECKS)
+	/* The last slot is kept for saying that checks were dropped; a dropped
+	 * failure still fails (see evaluate_system). */
+	if (a->nsys_checks >= GPA_MAX_SYS_CHECKS - 1) {
+		a->nsys_dropped++;
+		if (o == GPA_CHECK_FAIL || o == GPA_CHECK_BAD_INPUT)
+			a->nsys_dropped_fail = true;
 		return;
+	}
 	c = &a->sys_checks[a->nsys_checks++];
 	c->id = id;
 	c->outcome = o;
@@ -329,17 +335,34 @@ static void check_expected_counts(struct gpa_appraisal *a)
 }
 
 /* The confidential-computing configuration the driver reports (§9.1, §9.4). */
+static void evaluate_live_system(struct gpa_appraisal *a);
+
 static void evaluate_system(struct gpa_appraisal *a)
+{
+	const struct gpa_system_info *s = &a->sys;
+
+	a->nsys_checks = 0;
+	a->nsys_dropped = 0;
+	a->nsys_dropped_fail = false;
+	if (s->present)
+		evaluate_live_system(a);
+	check_expected_counts(a);
+	/* Topology last: with many faulty links it can say a lot. */
+	topology_evaluate(a);
+	if (a->nsys_dropped > 0) {
+		struct gpa_check *c = &a->sys_checks[a->nsys_checks++];
+		c->id = "more";
+		c->outcome = a->nsys_dropped_fail ? GPA_CHECK_FAIL : GPA_CHECK_PASS;
+		snprintf(c->detail, sizeof(c->detail), "... and %d more system check(s)%s", a->nsys_dropped,
+		    a->nsys_dropped_fail ? ", failures among them" : "");
+	}
+}
+
+static void evaluate_live_system(struct gpa_appraisal *a)
 {
 	const struct gpa_system_info *s = &a->sys;
 	bool cc = s->cc_feature == 1, ppcie = s->multi_gpu_mode == 1;
 
-	a->nsys_checks = 0;
-	topology_evaluate(a);
-	if (!s->present) {
-		check_expected_counts(a);
-		return;
-	}
 	if (!s->have_caps)
 		sys_add(a, "cpu-cc", GPA_CHECK_NOT_DONE, "the driver cannot report the CPU's confidential-computing capability");
 	else if (s->cpu_caps == 0)
@@ -375,7 +398,6 @@ static void evaluate_system(struct gpa_appraisal *a)
 		sys_add(a, "dev-tools", GPA_CHECK_FAIL, "developer tools mode is on: a debug mode is not confidential");
 	if (s->gpus_total == 0)
 		sys_add(a, "gpu-count", GPA_CHECK_FAIL, "the driver sees no GPU");
-	check_expected_counts(a);
 }
 
 static int verdict_rank(enum gpa_verdict v)

@@ -62,13 +62,20 @@ static bool collect_sets(struct gpa_appraisal *a, struct pdi_sets *s)
 		int *n = gpu ? &s->ngpus : &s->nswitches;
 		const struct gpa_device_result **who = gpu ? s->gpu_dev : s->sw_dev;
 
-		for (int k = 0; k < *n; k++)
-			if (memcmp(set[k], d->pdi, GPA_PDI_LEN) == 0) {
-				pdi_hex(d->pdi, hex);
-				appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-				    "%s and %s have the same PDI %s", who[k]->label, d->label, hex);
-				ok = false;
-			}
+
+		/* No PDI on two devices, whatever their kinds. */
+		for (int kind = 0; kind < 2; kind++) {
+			uint8_t (*other)[GPA_PDI_LEN] = kind == 0 ? s->gpus : s->switches;
+			int on = kind == 0 ? s->ngpus : s->nswitches;
+			const struct gpa_device_result **ow = kind == 0 ? s->gpu_dev : s->sw_dev;
+			for (int k = 0; k < on; k++)
+				if (memcmp(other[k], d->pdi, GPA_PDI_LEN) == 0) {
+					pdi_hex(d->pdi, hex);
+					appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
+					    "%s and %s have the same PDI %s", ow[k]->label, d->label, hex);
+					ok = false;
+				}
+		}
 		memcpy(set[*n], d->pdi, GPA_PDI_LEN);
 		who[(*n)++] = d;
 	}
@@ -112,14 +119,15 @@ static bool check_switch(struct gpa_appraisal *a, const struct gpa_device_result
 		    "%s: its report's DEVICE_PDI is not the PDI %s of its certificate", w->label, hex);
 		ok = false;
 	}
+	pdi_hex(w->pdi, hex);
 	if (w->info.lock_status != 1) {
-		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL, "%s is not locked (lock status %d in its report)",
-		    w->label, w->info.lock_status);
+		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL, "%s is not locked (PDI %s, lock status %d in its report)",
+		    w->label, hex, w->info.lock_status);
 		ok = false;
 	}
 	if (w->tnvl >= 0 && (w->tnvl & 3) != 3) {
 		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-		    "%s: the driver reports TNVL mode %d, not enabled and locked", w->label, w->tnvl);
+		    "%s: the driver reports TNVL mode %d, not enabled and locked (PDI %s)", w->label, w->tnvl, hex);
 		ok = false;
 	}
 	for (int k = 0; k < w->info.ngpu_pdis; k++) {

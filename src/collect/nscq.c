@@ -209,9 +209,10 @@ int live_collect_switches(struct gpa_live *l, const char *lib, struct gpa_err *e
 		gpa_err_set(e, "NVSwitch: cannot open an NSCQ session: NSCQ error %d: %s", sr.rc, nscq_explain(sr.rc));
 		goto out;
 	}
-	if (NSCQ_ERROR(api.observe(sr.session, NSCQ_PATH_DRV_NVSWITCH_DEVICE_UUID, NSCQ_FN(on_uuid), &seen, 0)) ||
-	    NSCQ_ERROR(seen.rc)) {
-		gpa_err_set(e, "NVSwitch: cannot list the switches: NSCQ error %d: %s", seen.rc, nscq_explain(seen.rc));
+	nscq_rc_t orc = api.observe(sr.session, NSCQ_PATH_DRV_NVSWITCH_DEVICE_UUID, NSCQ_FN(on_uuid), &seen, 0);
+	if (NSCQ_ERROR(orc) || NSCQ_ERROR(seen.rc)) {
+		nscq_rc_t bad = NSCQ_ERROR(orc) ? orc : seen.rc;
+		gpa_err_set(e, "NVSwitch: cannot list the switches: NSCQ error %d: %s", bad, nscq_explain(bad));
 		goto out;
 	}
 	if (seen.n == 0) {

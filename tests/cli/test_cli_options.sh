@@ -265,6 +265,23 @@ inspect_cases() {
 	expect_out "LS_10" "inspect --switch: switch certificate"
 }
 
+http_options() {
+	# The RIMs come from the directory and revocation is skipped, so nothing
+	# goes to the network: the options must be accepted and change nothing.
+	azure --no-ocsp --service-key test-key --connect-timeout 1000 --timeout 2000 --retries 0
+	expect_rc 0 "HTTP options accepted"
+	azure --no-ocsp --retries 99
+	expect_rc 2 "--retries 99 is refused"
+	expect_out "--retries is at most 20" "--retries: says the limit"
+	azure --no-ocsp --timeout abc
+	expect_rc 2 "--timeout abc is refused"
+	expect_out "not a non-negative number" "--timeout: says why"
+	azure --no-ocsp --connect-timeout -5
+	expect_rc 2 "--connect-timeout -5 is refused"
+	GPUATTEST_HTTP_RETRIES=lots azure
+	expect_rc 2 "a malformed GPUATTEST_HTTP_RETRIES is an error, not ignored"
+}
+
 live_system() {
 	if ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml\.so\.1'; then
 		skip "an NVIDIA driver is installed: the no-driver cases do not apply"
@@ -293,6 +310,7 @@ main() {
 	revocation_and_trust
 	report_and_rims
 	inspect_cases
+	http_options
 }
 
 main

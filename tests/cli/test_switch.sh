@@ -256,6 +256,16 @@ sim_topology_faults() {
 	expect_json '[x["device"] for x in d["devices"] if x["verdict"] != "pass"]' "['NVSwitch 3']" \
 	    "bad_signature: only switch 3 fails"
 
+	# Many topology failures must not crowd out the system checks after them:
+	# a developer-tools (debug) driver must still be reported as such.
+	local many='{"kind": "foreign_switch"}' g
+	for g in 0 1 2 3 4 5 6 7; do many+=", {\"kind\": \"gpu_wired_elsewhere\", \"gpu\": $g}"; done
+	fault many "$many" '"dev_tools": 1'
+	live
+	expect_rc 1 "many topology failures + developer tools on"
+	expect_out "developer tools mode is on" "many topology failures: the developer-tools failure is still reported"
+	expect_out "Protected PCIe on, CC mode off" "many topology failures: the CC mode check is still reported"
+
 	fault nonce '{"kind": "ignore_nonce", "switch": 0}'
 	live
 	expect_rc 1 "ignore_nonce on a switch"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every benchmark once and prints their result lines (make bench).
+# Numbers depend on the machine: compare runs on the same one. Needs
+# ../shared for bench_verify (the recorded Azure H100 evidence); skips it
+# visibly otherwise.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+shared=${GPUATTEST_SHARED:-../shared}/vectors/nvidia
+rc=0
+if [ -d "$shared" ]; then
+	rims=$(mktemp -d)
+	trap 'rm -rf "$rims"' EXIT
+	cp "$shared/rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml" \
+	    "$shared/rim/vbios/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml" "$rims/"
+	"$BUILD/bench/bench_verify" "${BENCH_VERIFY_ITERATIONS:-200}" "$rims" || rc=1
+else
+	echo "bench_verify: SKIPPED, $shared not found"
+fi
+for b in bench_live bench_ppcie bench_net; do
+	bash "bench/$b.sh" "${BENCH_RUNS:-10}" || rc=1
+done
+exit $rc
