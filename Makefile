@@ -49,14 +49,17 @@ $(BUILD)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+	@echo "  LD      $@"
+	@$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: src/%.c $(LIB) tests/harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests $(LDSAN) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS_ALL) -Itests $(LDSAN) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 tests: $(TEST_BIN) $(CLI) sim
 
@@ -72,16 +75,19 @@ FUZZ_BIN := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 build-fuzz/obj/%.o: %.c $(wildcard include/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Iinclude -Isrc $(PKG_CFLAGS) -c $< -o $@
+	@echo "  FUZZCC  $<"
+	@clang $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Iinclude -Isrc $(PKG_CFLAGS) -c $< -o $@
 build-fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
-	clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS_ALL)
+	@echo "  FUZZ    $@"
+	@clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS_ALL)
 fuzz: $(FUZZ_BIN)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDSAN) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	@echo "  BENCH   $@"
+	@$(CC) $(CFLAGS_ALL) $(LDSAN) -o $@ $< $(LIB) $(LDLIBS_ALL)
 bench: $(BENCH_BIN) $(CLI) sim
 	BUILD=$(BUILD) bench/run.sh
 

@@ -25,15 +25,18 @@ tests: $(SIM_TEST)
 
 $(SIM_NVML): sim/nvml_sim.c $(SIM_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -o $@ sim/nvml_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
-	ln -sf libnvidia-ml-sim.so $(SIM_LIBDIR)/libnvidia-ml.so.1
+	@echo "  SIM     $@"
+	@$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -o $@ sim/nvml_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
+	@ln -sf libnvidia-ml-sim.so $(SIM_LIBDIR)/libnvidia-ml.so.1
 
 $(SIM_NSCQ): sim/nscq_sim.c $(SIM_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -o $@ sim/nscq_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
-	ln -sf libnvidia-nscq-sim.so $(SIM_LIBDIR)/libnvidia-nscq.so.2
+	@echo "  SIM     $@"
+	@$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -o $@ sim/nscq_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
+	@ln -sf libnvidia-nscq-sim.so $(SIM_LIBDIR)/libnvidia-nscq.so.2
 
 $(SIM_TEST): sim/test_sim.c tests/harness.h src/collect/nvml_abi.h src/collect/nscq_abi.h | $(SIM_NVML) $(SIM_NSCQ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -DSIM_LIBDIR='"$(SIM_LIBDIR)"' -DSIM_BUILD_DIR='"$(BUILD)"' $(LDSAN) \
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS_ALL) -Itests -DSIM_LIBDIR='"$(SIM_LIBDIR)"' -DSIM_BUILD_DIR='"$(BUILD)"' $(LDSAN) \
 		-o $@ sim/test_sim.c $(LDLIBS_ALL)

@@ -104,7 +104,9 @@ static void set_rim_claims(json_t *o, const char *prefix, const struct gpa_rim_r
 #undef K
 }
 
-static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device_result *d)
+/* The claims GPU and NVSwitch sets share. */
+static json_t *common_claims(const struct gpa_appraisal *a, const struct gpa_device_result *d,
+    const char *type)
 {
 	json_t *o = json_object();
 	bool ok = measres_success(d);
@@ -115,9 +117,16 @@ static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device
 	json_object_set_new(o, "dbgstat", ok ? json_string("disabled") : json_null());
 	json_object_set_new(o, "hwmodel", d->hwmodel[0] ? json_string(d->hwmodel) : json_null());
 	json_object_set_new(o, "ueid", d->ueid[0] ? json_string(d->ueid) : json_null());
-	json_object_set_new(o, "oemid", d->driver.oemid[0] ? json_string(d->driver.oemid) : json_null());
-	json_object_set_new(o, "x-nvidia-device-type", json_string("gpu"));
+	json_object_set_new(o, "x-nvidia-device-type", json_string(type));
 	json_object_set_new(o, "x-nvidia-mismatch-measurement-records", mismatches_json(d));
+	return o;
+}
+
+static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device_result *d)
+{
+	json_t *o = common_claims(a, d, "gpu");
+
+	json_object_set_new(o, "oemid", d->driver.oemid[0] ? json_string(d->driver.oemid) : json_null());
 	json_object_set_new(o, "x-nvidia-gpu-arch-check", json_boolean(d->arch_check));
 	json_object_set_new(o, "x-nvidia-gpu-driver-version",
 	    d->parsed ? json_string(d->info.driver_version) : json_null());
@@ -144,17 +153,8 @@ static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device
 
 static json_t *switch_claims(const struct gpa_appraisal *a, const struct gpa_device_result *d)
 {
-	json_t *o = json_object();
-	bool ok = measres_success(d);
+	json_t *o = common_claims(a, d, "nvswitch");
 
-	json_object_set_new(o, "eat_nonce", json_string(a->nonce_hex));
-	json_object_set_new(o, "measres", json_string(d->measres));
-	json_object_set_new(o, "secboot", ok ? json_true() : json_null());
-	json_object_set_new(o, "dbgstat", ok ? json_string("disabled") : json_null());
-	json_object_set_new(o, "x-nvidia-device-type", json_string("nvswitch"));
-	json_object_set_new(o, "x-nvidia-mismatch-measurement-records", mismatches_json(d));
-	json_object_set_new(o, "hwmodel", d->hwmodel[0] ? json_string(d->hwmodel) : json_null());
-	json_object_set_new(o, "ueid", d->ueid[0] ? json_string(d->ueid) : json_null());
 	json_object_set_new(o, "x-nvidia-switch-arch-check", json_boolean(d->arch_check));
 	json_object_set_new(o, "x-nvidia-switch-bios-version",
 	    d->parsed ? json_string(d->info.vbios_version) : json_null());

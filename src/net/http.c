@@ -40,18 +40,6 @@ struct xfer {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
-/* snprintf that may truncate (messages only): keeps gcc's truncation
- * analysis, which cannot see our length bounds, out of the way. */
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static void curl_init_once(void)
 {
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -388,7 +376,7 @@ static void attempt_done(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 		    x->max_body);
 	} else {
 		transient = curl_code_transient(rc);
-		say(r->error, sizeof(r->error), "%s%s%s", curl_easy_strerror(rc),
+		str_printf(r->error, sizeof(r->error), "%s%s%s", curl_easy_strerror(rc),
 		    x->errbuf[0] ? ": " : "", x->errbuf);
 	}
 	end_attempt(m, x);

@@ -27,18 +27,6 @@
 /* The service's JSON adds base64 (4/3) and a few short fields. */
 #define RIMSVC_MAX_BODY	((size_t)GPA_RIM_MAX_BYTES / 3 * 4 + 65536)
 
-/* snprintf that may truncate (messages only): keeps gcc's truncation
- * analysis, which cannot see our length bounds, out of the way. */
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 bool rim_id_valid(const char *id)
 {
 	size_t n = 0;
@@ -154,20 +142,20 @@ static void take_answer(const char *base, const char *id, struct gpa_http_resp *
 	f->detail[0] = 0;
 	f->http_status = hr->ok ? hr->status : 0;
 	if (!hr->ok) {
-		say(f->detail, sizeof(f->detail), "RIM service %s: %s", base, hr->error);
+		str_printf(f->detail, sizeof(f->detail), "RIM service %s: %s", base, hr->error);
 	} else if (hr->status == 404) {
 		f->status = GPA_RIM_FETCH_NOT_FOUND;
-		say(f->detail, sizeof(f->detail),
+		str_printf(f->detail, sizeof(f->detail),
 		    "RIM service %s has no RIM with id %s (HTTP 404): NVIDIA has not published it", base, id);
 	} else if (hr->status == 401 || hr->status == 403) {
 		f->status = GPA_RIM_FETCH_FORBIDDEN;
-		say(f->detail, sizeof(f->detail),
+		str_printf(f->detail, sizeof(f->detail),
 		    "RIM service %s refused access (HTTP %ld): check the service key", base, hr->status);
 	} else if (hr->status != 200) {
-		say(f->detail, sizeof(f->detail), "RIM service %s: HTTP %ld for %s", base,
+		str_printf(f->detail, sizeof(f->detail), "RIM service %s: HTTP %ld for %s", base,
 		    hr->status, id);
 	} else if (rimsvc_parse(hr->body, hr->len, id, &f->xml, &f->len, why, sizeof(why)) != 0) {
-		say(f->detail, sizeof(f->detail), "RIM service %s: %s: %s", base, id, why);
+		str_printf(f->detail, sizeof(f->detail), "RIM service %s: %s: %s", base, id, why);
 	} else {
 		f->status = GPA_RIM_FETCH_OK;
 		f->source = GPA_RIM_FROM_SERVICE;
@@ -216,7 +204,7 @@ static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
 	}
 	for (size_t k = 0; k < n; k++) {
 		const char *id = ids[which[k]];
-		say(urls[k], sizeof(urls[k]), "%s/v1/rim/%s", base, id);
+		str_printf(urls[k], sizeof(urls[k]), "%s/v1/rim/%s", base, id);
 		reqs[k] = (struct gpa_http_req){ .method = "GET", .url = urls[k],
 		    .accept = "application/json", .max_body = RIMSVC_MAX_BODY };
 	}
@@ -281,7 +269,7 @@ static int from_dir(const char *dir, const char *id, struct gpa_rim_fetch *f)
 		return 0;
 	if (file_read(path, GPA_RIM_MAX_BYTES, &f->xml, &f->len, &fe) != 0) {
 		f->status = GPA_RIM_FETCH_ERROR;
-		say(f->detail, sizeof(f->detail), "%s", fe.msg);
+		str_printf(f->detail, sizeof(f->detail), "%s", fe.msg);
 		return -1;
 	}
 	f->status = GPA_RIM_FETCH_OK;
@@ -317,7 +305,7 @@ static void local_lookup(const struct gpa_rim_sources *s, const char *id, struct
 		return;
 	}
 	f->status = GPA_RIM_FETCH_NOT_FOUND;
-	say(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s%s", id,
+	str_printf(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s%s", id,
 	    s->dir ? "the RIM directory, " : "", s->bundle ? "the bundle, " : "",
 	    s->cache ? "the cache, " : "", s->offline ? "and offline" : "");
 }

@@ -58,3 +58,12 @@ void gpa_err_openssl(struct gpa_err *e, const char *fmt, ...)
 	}
 	ERR_clear_error();
 }
+
+void str_printf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}

@@ -85,6 +85,9 @@ void memo_add(uint8_t kind, const uint8_t key[32]);
 void memo_set_enabled(bool on);
 void memo_stats(unsigned long *hits, unsigned long *misses);
 
+/* snprintf into a message buffer, where truncation is acceptable. */
+void str_printf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Case-sensitive check that s ends with suffix. */
 bool str_endswith(const char *s, const char *suffix);
 

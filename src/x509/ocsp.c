@@ -21,18 +21,6 @@
 #include "net/cache.h"
 #include "x509/x509_internal.h"
 
-/* snprintf that may truncate (messages only): keeps gcc's truncation
- * analysis, which cannot see our length bounds, out of the way. */
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 const char *ocsp_status_name(enum gpa_ocsp_status s)
 {
 	switch (s) {
@@ -348,7 +336,7 @@ void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp
 	if (!r->response_valid) {
 		/* Keep what the unusable answer claimed, for the message only. */
 		snprintf(said, sizeof(said), "%s", r->detail);
-		say(r->detail, sizeof(r->detail), "%s (it says %s)", said,
+		str_printf(r->detail, sizeof(r->detail), "%s (it says %s)", said,
 		    status == V_OCSP_CERTSTATUS_GOOD ? "good" :
 		    status == V_OCSP_CERTSTATUS_REVOKED ? "revoked" : "unknown");
 		goto out;
@@ -505,7 +493,7 @@ static void answer_offline(struct run *rn, struct question *qn)
 		return;
 	}
 	if (o->offline)
-		say(qn->why, sizeof(qn->why), "offline and no %s response for this certificate",
+		str_printf(qn->why, sizeof(qn->why), "offline and no %s response for this certificate",
 		    o->bundle ? "bundled" : o->cache_ok ? "cached" : "stored");
 }
 
@@ -515,17 +503,17 @@ static void take_http_answer(struct run *rn, struct question *qn, struct gpa_htt
 
 	qn->failed = true;
 	if (!hr->ok)
-		say(qn->why, sizeof(qn->why), "OCSP responder %s: %s", url, hr->error);
+		str_printf(qn->why, sizeof(qn->why), "OCSP responder %s: %s", url, hr->error);
 	else if (hr->status == 401 || hr->status == 403)
-		say(qn->why, sizeof(qn->why),
+		str_printf(qn->why, sizeof(qn->why),
 		    "OCSP responder %s: access refused (HTTP %ld): check the service key", url, hr->status);
 	else if (hr->status != 200)
-		say(qn->why, sizeof(qn->why), "OCSP responder %s: HTTP %ld", url, hr->status);
+		str_printf(qn->why, sizeof(qn->why), "OCSP responder %s: HTTP %ld", url, hr->status);
 	else if (strcmp(hr->content_type, "application/ocsp-response") != 0)
-		say(qn->why, sizeof(qn->why), "OCSP responder %s: Content-Type \"%s\", not "
+		str_printf(qn->why, sizeof(qn->why), "OCSP responder %s: Content-Type \"%s\", not "
 		    "application/ocsp-response", url, hr->content_type);
 	else if (hr->len == 0)
-		say(qn->why, sizeof(qn->why), "OCSP responder %s: empty response", url);
+		str_printf(qn->why, sizeof(qn->why), "OCSP responder %s: empty response", url);
 	else {
 		qn->failed = false;
 		qn->der = hr->body;
@@ -662,7 +650,7 @@ static void aggregate(struct gpa_ocsp_chain *c)
 		case GPA_OCSP_GOOD: break;
 		}
 		if (c->detail[0] == 0 && r->status != GPA_OCSP_GOOD)
-			say(c->detail, sizeof(c->detail), "certificate %d (%s): %s", r->index,
+			str_printf(c->detail, sizeof(c->detail), "certificate %d (%s): %s", r->index,
 			    r->subject_cn, r->detail);
 	}
 	c->status = any_rev ? GPA_OCSP_REVOKED : any_err ? GPA_OCSP_ERROR :
