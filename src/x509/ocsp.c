@@ -9,6 +9,7 @@
  */
 #include "x509/ocsp.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -599,6 +600,58 @@ static void judge_slot(struct run *rn, struct slot *s)
 	qn->judged_res = *r;
 }
 
+struct judge_worker {
+	struct run *rn;
+	size_t next, nfirst;
+	size_t *first;			/* slots that judge a question first */
+	pthread_mutex_t lock;
+};
+
+static void *judge_worker_run(void *arg)
+{
+	struct judge_worker *w = arg;
+
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&w->lock);
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->nfirst)
+			return NULL;
+		judge_slot(w->rn, &w->rn->slots[w->first[i]]);
+	}
+}
+
+/* Each distinct answer costs a signature check and a responder chain: the
+ * first slot of every question is judged on a few threads, the others then
+ * copy the judgement (judge_slot). */
+static void judge_all(struct run *rn)
+{
+	struct judge_worker w = {.rn = rn, .lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t th[4];
+	int nth = 0;
+
+	w.first = calloc(rn->nslots ? rn->nslots : 1, sizeof(*w.first));
+	if (w.first != NULL) {
+		for (size_t i = 0; i < rn->nslots; i++) {
+			bool seen = false;
+			for (size_t k = 0; k < w.nfirst && !seen; k++)
+				seen = rn->slots[w.first[k]].qn == rn->slots[i].qn;
+			if (!seen)
+				w.first[w.nfirst++] = i;
+		}
+		for (; nth < 4 && (size_t)nth + 1 < w.nfirst; nth++)
+			if (pthread_create(&th[nth], NULL, judge_worker_run, &w) != 0)
+				break;
+		judge_worker_run(&w);
+		for (int t = 0; t < nth; t++)
+			pthread_join(th[t], NULL);
+		free(w.first);
+	}
+	for (size_t i = 0; i < rn->nslots; i++)
+		judge_slot(rn, &rn->slots[i]);
+}
+
 /* Stores usable answers: fresh ones in the cache, all in the record bundle. */
 static int keep_answers(struct run *rn, struct gpa_err *e)
 {
@@ -707,8 +760,7 @@ int ocsp_check_all(const struct gpa_ocsp_opts *o, struct gpa_ocsp_job *jobs, siz
 		answer_offline(&rn, &rn.qs[i]);
 	if (!o->offline && ask_responder(&rn, e) != 0)
 		goto out;
-	for (size_t i = 0; i < rn.nslots; i++)
-		judge_slot(&rn, &rn.slots[i]);
+	judge_all(&rn);
 	if (keep_answers(&rn, e) != 0)
 		goto out;
 	for (size_t i = 0; i < njobs; i++)
