@@ -114,11 +114,13 @@ static void check_nonce(struct gpa_device_result *d, const struct evidence_item 
 	    (!it->has_nonce || memcmp(it->nonce, expected, SPDM_NONCE_LEN) == 0);
 }
 
-static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_item *it,
-    const uint8_t expected_nonce[SPDM_NONCE_LEN], struct gpa_device_result *d)
+/* The cheap part of a device's checks: parsing, identity, nonce, FWID, RIM
+ * ids. The expensive part (signatures) is device_crypto, run on threads
+ * while the RIMs are loaded. */
+static void device_parse(const struct evidence_item *it, const uint8_t expected_nonce[SPDM_NONCE_LEN],
+    struct gpa_device_result *d)
 {
 	struct gpa_err e = {{0}};
-	struct gpa_chain_result cr;
 
 	snprintf(d->uuid, sizeof(d->uuid), "%s", it->uuid);
 	d->live = it->live;
@@ -129,33 +131,25 @@ static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const st
 	d->tnvl = it->have_tnvl ? it->tnvl : -1;
 	d->measres = "not-run";
 	if (d->not_cc)
-		return 0;
+		return;
 	if (it->chain_pem == NULL) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "no certificate chain");
-		return 0;
+		return;
 	}
 	d->chain = chain_from_pem(it->chain_pem, it->chain_len, MAX_CHAIN_CERTS, &e);
 	if (d->chain == NULL) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "certificate chain: %s", e.msg);
-		return 0;
+		return;
 	}
 	d->chain_parsed = true;
 	check_identity(d, it);
-	check_signature(d, it);
-
-	memset(&cr, 0, sizeof(cr));
-	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
-		return -1;
-	chain_claims_from_result(&d->dev_chain, &cr);
-	chain_result_clear(&cr);
-
 	if (spdm_parse_report(it->report, it->report_len, d->kind, &d->report, &e) != 0) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "report: %s", e.msg);
-		return 0;
+		return;
 	}
 	if (report_info_derive(&d->report, &d->info, &e) != 0) {
 		snprintf(d->parse_error, sizeof(d->parse_error), "report: %s", e.msg);
-		return 0;
+		return;
 	}
 	d->parsed = true;
 	check_nonce(d, it, expected_nonce);
@@ -164,6 +158,23 @@ static int appraise_device_evidence(const struct gpa_appraise_cfg *cfg, const st
 		d->arch_check = false;
 		snprintf(d->arch_detail, sizeof(d->arch_detail), "%.120s", e.msg);
 	}
+}
+
+/* Report signature and device chain: the ECDSA work. */
+static int device_crypto(const struct gpa_appraise_cfg *cfg, const struct evidence_item *it,
+    struct gpa_device_result *d)
+{
+	struct gpa_err e = {{0}};
+	struct gpa_chain_result cr;
+
+	if (!d->chain_parsed)
+		return 0;
+	check_signature(d, it);
+	memset(&cr, 0, sizeof(cr));
+	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
+		return -1;
+	chain_claims_from_result(&d->dev_chain, &cr);
+	chain_result_clear(&cr);
 	return 0;
 }
 
@@ -442,7 +453,6 @@ static void run_ocsp(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 struct device_job {
 	const struct gpa_appraise_cfg *cfg;
 	const struct evidence_item *it;
-	const uint8_t *nonce;
 	struct gpa_device_result *d;
 	int rc;
 };
@@ -451,14 +461,15 @@ static void *device_job_run(void *arg)
 {
 	struct device_job *j = arg;
 
-	j->rc = appraise_device_evidence(j->cfg, j->it, j->nonce, j->d);
+	j->rc = device_crypto(j->cfg, j->it, j->d);
 	return NULL;
 }
 
-/* The evidence checks of every device at once: each costs a few ECDSA
- * P-384 verifications, and the devices are independent. */
-static int appraise_devices_parallel(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
-    const uint8_t nonce[SPDM_NONCE_LEN], struct gpa_appraisal *a)
+/* The signature checks of every device, on one thread each, while the
+ * caller's thread loads the RIMs (work(ctx)): the two are independent and
+ * both are mostly ECDSA. */
+static int devices_crypto_while(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    struct gpa_appraisal *a, int (*work)(void *), void *ctx)
 {
 	struct device_job jobs[GPA_EVIDENCE_MAX_ITEMS];
 	pthread_t th[GPA_EVIDENCE_MAX_ITEMS];
@@ -466,19 +477,35 @@ static int appraise_devices_parallel(const struct gpa_appraise_cfg *cfg, const s
 	int rc = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
-		jobs[i] = (struct device_job){.cfg = cfg, .it = &set->items[i], .nonce = nonce, .d = &a->dev[i]};
-		if (set->n > 1)
-			started[i] = pthread_create(&th[i], NULL, device_job_run, &jobs[i]) == 0;
-		if (!started[i])
-			device_job_run(&jobs[i]);
+		jobs[i] = (struct device_job){.cfg = cfg, .it = &set->items[i], .d = &a->dev[i]};
+		started[i] = pthread_create(&th[i], NULL, device_job_run, &jobs[i]) == 0;
 	}
+	if (work(ctx) != 0)
+		rc = -1;
 	for (size_t i = 0; i < set->n; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
+		else
+			device_job_run(&jobs[i]);
 		if (jobs[i].rc != 0)
 			rc = -1;
 	}
 	return rc;
+}
+
+struct rim_work {
+	const struct gpa_appraise_cfg *cfg;
+	struct rim_table *t;
+};
+
+static int fetch_and_load_rims(void *arg)
+{
+	struct rim_work *w = arg;
+
+	if (fetch_rims(w->cfg, w->t) != 0)
+		return -1;
+	load_rims(w->cfg, w->t);
+	return 0;
 }
 
 static void expected_nonce(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
@@ -531,24 +558,20 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 			d->index = set->items[i].nvml_index;
 		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
 	}
-	if (appraise_devices_parallel(cfg, set, nonce, a) != 0) {
-		gpa_err_set(e, "internal error in certificate validation");
-		goto out;
-	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct gpa_device_result *d = &a->dev[i];
+		device_parse(&set->items[i], nonce, d);
 		if (d->parsed && d->arch_check) {
 			if (d->kind == GPA_DEV_GPU)
 				rim_table_add(t, d->info.driver_rim_id);
 			rim_table_add(t, d->info.vbios_rim_id);
 		}
 	}
-
-	if (fetch_rims(cfg, t) != 0) {
-		gpa_err_set(e, "out of memory");
+	struct rim_work rw = {.cfg = cfg, .t = t};
+	if (devices_crypto_while(cfg, set, a, fetch_and_load_rims, &rw) != 0) {
+		gpa_err_set(e, "internal error in certificate validation, or out of memory");
 		goto out;
 	}
-	load_rims(cfg, t);
 	if (cfg->ocsp != NULL)
 		run_ocsp(cfg, a, t);
 
