@@ -19,7 +19,52 @@
 #include <strings.h>
 #include <time.h>
 
+#include <dlfcn.h>
+
+/* libcurl is loaded when the first request is made, not at start-up: its
+ * dependencies (LDAP, GnuTLS, IDN, ...) cost about 8 ms of every process
+ * start, and most runs (offline, cached, --no-ocsp) make no request. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+
+#define LIBCURL_NAME "libcurl.so.4"
+
+static struct {
+	void *h;
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+} cu;
+
+static bool load_libcurl(void)
+{
+	cu.h = dlopen(LIBCURL_NAME, RTLD_NOW | RTLD_LOCAL);
+	if (cu.h == NULL)
+		return false;
+#define SYM(f, name) (*(void **)&cu.f = dlsym(cu.h, name)) != NULL
+	return SYM(global_init, "curl_global_init") && SYM(easy_init, "curl_easy_init") &&
+	    SYM(easy_cleanup, "curl_easy_cleanup") && SYM(easy_setopt, "curl_easy_setopt") &&
+	    SYM(easy_getinfo, "curl_easy_getinfo") && SYM(easy_strerror, "curl_easy_strerror") &&
+	    SYM(slist_append, "curl_slist_append") && SYM(slist_free_all, "curl_slist_free_all") &&
+	    SYM(multi_init, "curl_multi_init") && SYM(multi_cleanup, "curl_multi_cleanup") &&
+	    SYM(multi_add_handle, "curl_multi_add_handle") &&
+	    SYM(multi_remove_handle, "curl_multi_remove_handle") &&
+	    SYM(multi_perform, "curl_multi_perform") && SYM(multi_poll, "curl_multi_poll") &&
+	    SYM(multi_info_read, "curl_multi_info_read");
+#undef SYM
+}
 
 struct xfer {
 	const struct gpa_http_req *req;
@@ -42,7 +87,7 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
 static void curl_init_once(void)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl_init_rc = load_libcurl() ? cu.global_init(CURL_GLOBAL_DEFAULT) : CURLE_FAILED_INIT;
 }
 
 static long long now_ms(void)
@@ -220,7 +265,7 @@ static struct curl_slist *add_header(struct curl_slist *l, bool *ok, const char 
 	struct curl_slist *nl;
 
 	snprintf(line, sizeof(line), "%s:%s%s", name, *v ? " " : "", v);
-	if ((nl = curl_slist_append(l, line)) == NULL)
+	if ((nl = cu.slist_append(l, line)) == NULL)
 		*ok = false;
 	return nl ? nl : l;
 }
@@ -242,7 +287,7 @@ static struct curl_slist *build_headers(const struct gpa_http_opts *o, const str
 	/* No "Expect: 100-continue" round trip for small POST bodies. */
 	l = add_header(l, &ok, "Expect", "");
 	if (!ok) {
-		curl_slist_free_all(l);
+		cu.slist_free_all(l);
 		return NULL;
 	}
 	return l;
@@ -251,11 +296,11 @@ static struct curl_slist *build_headers(const struct gpa_http_opts *o, const str
 static void end_attempt(CURLM *m, struct xfer *x)
 {
 	if (x->easy) {
-		curl_multi_remove_handle(m, x->easy);
-		curl_easy_cleanup(x->easy);
+		cu.multi_remove_handle(m, x->easy);
+		cu.easy_cleanup(x->easy);
 		x->easy = NULL;
 	}
-	curl_slist_free_all(x->hdrs);
+	cu.slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	x->running = false;
 }
@@ -290,33 +335,33 @@ static int start_attempt(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 	x->len = x->cap = 0;
 	x->too_large = false;
 	x->errbuf[0] = 0;
-	if ((c = curl_easy_init()) == NULL)
+	if ((c = cu.easy_init()) == NULL)
 		return -1;
 	x->easy = c;
 	if ((x->hdrs = build_headers(o, r)) == NULL)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_URL, r->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms < left ? o->connect_timeout_ms : left);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms < left ? o->timeout_ms : left);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	cu.easy_setopt(c, CURLOPT_URL, r->url);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms < left ? o->connect_timeout_ms : left);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms < left ? o->timeout_ms : left);
+	cu.easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, x);
+	cu.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	cu.easy_setopt(c, CURLOPT_PRIVATE, x);
 	if (strcmp(r->method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		cu.easy_setopt(c, CURLOPT_POST, 1L);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
+		cu.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 	} else {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		cu.easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
-	if (curl_multi_add_handle(m, c) != CURLM_OK)
+	if (cu.multi_add_handle(m, c) != CURLM_OK)
 		return -1;
 	x->running = true;
 	x->resp->attempts++;
@@ -346,7 +391,7 @@ static void copy_content_type(CURL *c, struct gpa_http_resp *r)
 	size_t i = 0;
 
 	r->content_type[0] = 0;
-	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK || ct == NULL)
+	if (cu.easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK || ct == NULL)
 		return;
 	while (*ct == ' ')
 		ct++;
@@ -365,7 +410,7 @@ static void attempt_done(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 	long delay;
 
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		cu.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
 		copy_content_type(x->easy, r);
 		if (http_status_transient(r->status)) {
 			transient = true;
@@ -376,7 +421,7 @@ static void attempt_done(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 		    x->max_body);
 	} else {
 		transient = curl_code_transient(rc);
-		str_printf(r->error, sizeof(r->error), "%s%s%s", curl_easy_strerror(rc),
+		str_printf(r->error, sizeof(r->error), "%s%s%s", cu.easy_strerror(rc),
 		    x->errbuf[0] ? ": " : "", x->errbuf);
 	}
 	end_attempt(m, x);
@@ -407,11 +452,11 @@ static void drain_messages(const struct gpa_http_opts *o, CURLM *m, long long de
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+	while ((msg = cu.multi_info_read(m, &left)) != NULL) {
 		char *p = NULL;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+		cu.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
 		if (p != NULL)
 			attempt_done(o, m, (struct xfer *)(void *)p, msg->data.result, deadline);
 	}
@@ -466,7 +511,7 @@ static int run_loop(const struct gpa_http_opts *o, CURLM *m, struct xfer *xs, si
 			gpa_err_set(e, "HTTP: cannot set up a transfer (out of memory?)");
 			return -1;
 		}
-		if (curl_multi_perform(m, &still) != CURLM_OK) {
+		if (cu.multi_perform(m, &still) != CURLM_OK) {
 			gpa_err_set(e, "HTTP: curl_multi_perform failed");
 			return -1;
 		}
@@ -477,7 +522,7 @@ static int run_loop(const struct gpa_http_opts *o, CURLM *m, struct xfer *xs, si
 		 * least every 100 ms so curl's own timers run. */
 		if (wait < 0 || wait > 100)
 			wait = 100;
-		if (curl_multi_poll(m, NULL, 0, (int)wait, NULL) != CURLM_OK) {
+		if (cu.multi_poll(m, NULL, 0, (int)wait, NULL) != CURLM_OK) {
 			gpa_err_set(e, "HTTP: curl_multi_poll failed");
 			return -1;
 		}
@@ -508,10 +553,10 @@ int http_perform_all(const struct gpa_http_opts *o, const struct gpa_http_req *r
 			return -1;
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_rc != CURLE_OK) {
-		gpa_err_set(e, "HTTP: curl_global_init failed");
+		gpa_err_set(e, "HTTP: cannot load or start %s (is libcurl installed?)", LIBCURL_NAME);
 		return -1;
 	}
-	if ((xs = calloc(n, sizeof(*xs))) == NULL || (m = curl_multi_init()) == NULL) {
+	if ((xs = calloc(n, sizeof(*xs))) == NULL || (m = cu.multi_init()) == NULL) {
 		free(xs);
 		gpa_err_set(e, "HTTP: out of memory");
 		return -1;
@@ -532,7 +577,7 @@ int http_perform_all(const struct gpa_http_opts *o, const struct gpa_http_req *r
 		if (rc != 0)
 			http_resp_clear(&resps[i]);
 	}
-	curl_multi_cleanup(m);
+	cu.multi_cleanup(m);
 	free(xs);
 	return rc;
 }

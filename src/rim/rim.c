@@ -891,10 +891,9 @@ static int load_certs(const xmlNode *x509data, STACK_OF(X509) **out, struct gpa_
 			gpa_err_set(e, "RIM: X509Certificate %d is not base64", pos);
 			goto fail_der;
 		}
-		p = der;
-		x = d2i_X509(NULL, &p, (long)der_len);
-		if (x == NULL || p != der + der_len) {
-			X509_free(x);
+		(void)p;
+		x = x509_from_der(der, der_len);
+		if (x == NULL) {
 			gpa_err_openssl(e, "RIM: X509Certificate %d is not a DER certificate", pos);
 			goto fail_der;
 		}

@@ -66,16 +66,16 @@ static X509 *decode_body(const char *body, size_t blen, int idx, struct gpa_err 
 		gpa_err_set(e, "certificate %d: invalid base64 in PEM body", idx);
 		return NULL;
 	}
-	p = der;
-	x = derlen > 0 && derlen <= (size_t)LONG_MAX ? d2i_X509(NULL, &p, (long)derlen) : NULL;
+	x = x509_from_der(der, derlen);
 	if (x == NULL) {
-		free(der);
-		gpa_err_openssl(e, "certificate %d: not a valid X.509 certificate", idx);
-		return NULL;
-	}
-	if (p != der + derlen) {
-		gpa_err_set(e, "certificate %d: %zu bytes after the certificate's DER", idx,
-		    (size_t)(der + derlen - p));
+		/* Decode again only to say precisely what is wrong. */
+		p = der;
+		x = derlen > 0 && derlen <= (size_t)LONG_MAX ? d2i_X509(NULL, &p, (long)derlen) : NULL;
+		if (x == NULL)
+			gpa_err_openssl(e, "certificate %d: not a valid X.509 certificate", idx);
+		else
+			gpa_err_set(e, "certificate %d: %zu bytes after the certificate's DER", idx,
+			    (size_t)(der + derlen - p));
 		X509_free(x);
 		free(der);
 		return NULL;

@@ -87,6 +87,12 @@ void chain_result_clear(struct gpa_chain_result *res);
  * extension, -1 extension present but malformed (message in e). */
 int cert_fwid(X509 *leaf, uint8_t out[48], struct gpa_err *e);
 
+/* A certificate from exactly len bytes of DER (trailing bytes refused),
+ * shared with earlier decodes of the same bytes in this process (decoding
+ * is costly with OpenSSL 3.0); the caller owns one reference. NULL when the
+ * bytes are not exactly one certificate. */
+X509 *x509_from_der(const uint8_t *der, size_t len);
+
 /* Verifies a raw r||s ECDSA signature over SHA-384(msg) with key. The
  * signature must be exactly 2 * field size bytes (96 for P-384); r and s are
  * checked by OpenSSL after DER conversion. Returns 1 valid, 0 invalid,
