@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 	sigcache_stats(&hits, &misses);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("bench_verify: Azure H100 evidence, 2 RIMs from a directory, all checks but OCSP, %d iterations each\n", iters);
-	printf("bench_verify: cold (no signature memory): %.2f ms per GPU (first call %.2f ms)\n", cold, first);
+	printf("bench_verify: cold (signature memory off, parsed certificates shared): %.2f ms per GPU (first call %.2f ms)\n",
+	    cold, first);
 	printf("bench_verify: warm (signature memory):    %.2f ms per GPU (%lu hits, %lu misses)\n", warm, hits, misses);
 	printf("bench_verify: peak RSS %.1f MB\n", ru.ru_maxrss / 1024.0);
 	gpuattest_config_free(cfg);
