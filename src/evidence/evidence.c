@@ -138,10 +138,16 @@ int evidence_parse_json(const uint8_t *buf, size_t len, enum gpa_device_kind kin
 	if (json_is_array(root)) {
 		list = root;
 	} else if (json_is_object(root)) {
+		/* The NRAS request shape, or nvattest collect-evidence's output
+		 * ({"result_code", "result_message", "evidences": [...]}). */
 		list = json_object_get(root, "evidence_list");
 		outer = root;
+		if (list == NULL && json_object_get(root, "evidences") != NULL) {
+			list = json_object_get(root, "evidences");
+			outer = NULL;
+		}
 		if (!json_is_array(list)) {
-			gpa_err_set(e, "expected an array of evidence objects, or an object with an \"evidence_list\" array");
+			gpa_err_set(e, "expected an array of evidence objects, or an object with an \"evidence_list\" (NRAS request) or \"evidences\" (nvattest output) array");
 			goto out;
 		}
 	} else {

@@ -3,7 +3,9 @@
  *
  * Owns: NVIDIA's serialized evidence JSON (an array of {arch, nonce,
  * evidence, certificate}, extra keys ignored), the NRAS request shape
- * ({nonce, arch, evidence_list: [{evidence, certificate}]}), a raw report
+ * ({nonce, arch, evidence_list: [{evidence, certificate}]}), nvattest's
+ * collect-evidence output ({result_code, result_message, evidences: [...]}),
+ * a raw report
  * (binary or hex text) with a PEM chain, and writing NVIDIA's format back.
  *
  * Never: interprets the report or the chain (that is spdm/ and x509/), or

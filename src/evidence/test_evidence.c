@@ -150,6 +150,35 @@ static void round_trip(const char *rel, enum gpa_device_kind kind)
 	free(b);
 }
 
+/* nvattest collect-evidence prints {"result_code", "result_message",
+ * "evidences": [...]}: the same items as the bare array. */
+static void test_nvattest_output_shape(void)
+{
+	struct evidence_set *a = new_set(), *b = new_set();
+	struct gpa_err e = {{0}};
+	const char *p = shared_path(NV "gpu/hopper_590.12/evidence_with_metadata.json");
+	char path[4096], *arr, *wrapped;
+
+	if (p == NULL) {
+		free(a);
+		free(b);
+		SKIP("shared vectors not found");
+	}
+	snprintf(path, sizeof(path), "%s", p);
+	CHECK(evidence_load_json_file(path, GPA_DEV_GPU, a, &e) == 0);
+	arr = evidence_to_json(a);
+	wrapped = malloc(strlen(arr) + 128);
+	sprintf(wrapped, "{\"result_code\": 0, \"result_message\": \"Ok\", \"evidences\": %s}", arr);
+	CHECK(parse_str(wrapped, GPA_DEV_GPU, b, &e) == 0);
+	CHECK(same_items(a, b));
+	free(arr);
+	free(wrapped);
+	evidence_set_clear(a);
+	evidence_set_clear(b);
+	free(a);
+	free(b);
+}
+
 static void test_round_trip(void)
 {
 	SHARED_OR_SKIP(p, NV "gpu/hopper_595.71.05_azure/gpu-evidence.json");
@@ -363,9 +392,11 @@ static void test_hostile_structure(void)
 	/* jansson itself wants an array or object at the top. */
 	bad("5", "not valid JSON");
 	bad("\"x\"", "not valid JSON");
-	bad("{\"evidence_list\":{}}", "or an object with an \"evidence_list\" array");
-	bad("{\"evidence_list\":\"x\"}", "an \"evidence_list\" array");
-	bad("{\"nonce\":\"" NA "\"}", "an \"evidence_list\" array");
+	bad("{\"evidence_list\":{}}", "or an object with an \"evidence_list\" (NRAS request)");
+	bad("{\"evidence_list\":\"x\"}", "an \"evidence_list\" (NRAS request) or \"evidences\"");
+	bad("{\"nonce\":\"" NA "\"}", "an \"evidence_list\" (NRAS request) or \"evidences\"");
+	bad("{\"result_code\":0,\"evidences\":null}", "\"evidences\" (nvattest output) array");
+	bad("{\"evidences\":[]}", "the evidence list is empty");
 	bad("[5]", "evidence entry 0: must be an object");
 	bad("[{" EV "," CE "},[]]", "evidence entry 1: must be an object");
 	bad("[{" CE "}]", "evidence entry 0: missing \"evidence\"");
@@ -486,6 +517,7 @@ int main(void)
 	RUN(test_nras_shape);
 	RUN(test_array_shapes);
 	RUN(test_round_trip);
+	RUN(test_nvattest_output_shape);
 	RUN(test_writer_keys);
 	RUN(test_common_nonce);
 	RUN(test_common_nonce_recorded);
