@@ -20,7 +20,9 @@ SIM_TEST     := $(BUILD)/tests/sim/test_sim
 # runtime's symbols come from the executable, so the check cannot apply.
 SIM_LDFLAGS  := -shared $(LDSAN) $(if $(LDSAN),,-Wl,-z,defs)
 
-sim: $(SIM_NVML) $(SIM_NSCQ)
+SIM_NVML_MIN := $(SIM_LIBDIR)/libnvidia-ml-sim-min.so
+
+sim: $(SIM_NVML) $(SIM_NSCQ) $(SIM_NVML_MIN)
 tests: $(SIM_TEST)
 
 $(SIM_NVML): sim/nvml_sim.c $(SIM_DEPS)
@@ -28,6 +30,13 @@ $(SIM_NVML): sim/nvml_sim.c $(SIM_DEPS)
 	@echo "  SIM     $@"
 	@$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -o $@ sim/nvml_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
 	@ln -sf libnvidia-ml-sim.so $(SIM_LIBDIR)/libnvidia-ml.so.1
+
+# The same simulator exporting only the symbols NVIDIA's C++ SDK resolves.
+$(SIM_NVML_MIN): sim/nvml_sim.c sim/minimal.map $(SIM_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  SIM     $@"
+	@$(CC) $(CFLAGS_ALL) -fvisibility=hidden $(SIM_LDFLAGS) -Wl,--version-script=sim/minimal.map \
+		-o $@ sim/nvml_sim.c $(SIM_CORE_SRC) $(LDLIBS_ALL)
 
 $(SIM_NSCQ): sim/nscq_sim.c $(SIM_DEPS)
 	@mkdir -p $(dir $@)

@@ -363,8 +363,12 @@ static void evaluate_live_system(struct gpa_appraisal *a)
 	const struct gpa_system_info *s = &a->sys;
 	bool cc = s->cc_feature == 1, ppcie = s->multi_gpu_mode == 1;
 
+	/* NVIDIA's SDKs never ask for the capabilities, and some NVML builds
+	 * lack the call: then the GPUs' CC mode, which the driver only enters
+	 * inside a confidential VM, is what we rely on, and the output says so. */
 	if (!s->have_caps)
-		sys_add(a, "cpu-cc", GPA_CHECK_NOT_DONE, "the driver cannot report the CPU's confidential-computing capability");
+		sys_add(a, "cpu-cc", GPA_CHECK_SKIPPED,
+		    "the driver does not report the CPU's confidential-computing capability; relying on the GPUs' CC mode");
 	else if (s->cpu_caps == 0)
 		sys_add(a, "cpu-cc", GPA_CHECK_FAIL, "the CPU is not running a confidential VM (no TDX / SEV-SNP)");
 	else
@@ -386,9 +390,13 @@ static void evaluate_live_system(struct gpa_appraisal *a)
 
 	if (s->environment == 2)
 		sys_add(a, "environment", GPA_CHECK_PASS, "production environment");
+	else if (s->environment == 1)
+		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports a simulation environment, not production");
+	else if (cc || ppcie)
+		sys_add(a, "environment", GPA_CHECK_SKIPPED,
+		    "the driver does not report the CC environment (unavailable); relying on the attested evidence");
 	else
-		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports %s, not production",
-		    s->environment == 1 ? "a simulation environment" : "no CC environment (unavailable)");
+		sys_add(a, "environment", GPA_CHECK_FAIL, "the driver reports no CC environment (unavailable), not production");
 	if (s->dev_tools == 0)
 		sys_add(a, "dev-tools", GPA_CHECK_PASS, "developer tools mode off");
 	else if (s->allow_dev_tools)

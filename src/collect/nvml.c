@@ -81,11 +81,18 @@ static int resolve(struct nvml_api *api, const char *path, struct gpa_err *e)
 	RESOLVE(cc_state, "nvmlSystemGetConfComputeState", true);
 	RESOLVE(cc_settings, "nvmlSystemGetConfComputeSettings", true);
 	RESOLVE(cc_caps, "nvmlSystemGetConfComputeCapabilities", false);
-	RESOLVE(get_ready, "nvmlSystemGetConfComputeGpusReadyState", true);
-	RESOLVE(set_ready, "nvmlSystemSetConfComputeGpusReadyState", true);
+	/* Only needed for the ready state (--set-ready reports their absence). */
+	RESOLVE(get_ready, "nvmlSystemGetConfComputeGpusReadyState", false);
+	RESOLVE(set_ready, "nvmlSystemSetConfComputeGpusReadyState", false);
 	RESOLVE(driver_version, "nvmlSystemGetDriverVersion", true);
-	RESOLVE(count, "nvmlDeviceGetCount_v2", true);
-	RESOLVE(handle, "nvmlDeviceGetHandleByIndex_v2", true);
+	/* NVIDIA's C++ SDK resolves the unversioned names, pynvml the _v2 ones;
+	 * drivers export both, other NVML-ABI libraries may export either. */
+	RESOLVE(count, "nvmlDeviceGetCount_v2", false);
+	if (api->count == NULL)
+		RESOLVE(count, "nvmlDeviceGetCount", true);
+	RESOLVE(handle, "nvmlDeviceGetHandleByIndex_v2", false);
+	if (api->handle == NULL)
+		RESOLVE(handle, "nvmlDeviceGetHandleByIndex", true);
 	RESOLVE(arch, "nvmlDeviceGetArchitecture", true);
 	RESOLVE(uuid, "nvmlDeviceGetUUID", true);
 	RESOLVE(name, "nvmlDeviceGetName", false);
@@ -140,7 +147,7 @@ static int read_system(struct gpa_live *l, struct gpa_err *e)
 		s->cpu_caps = caps.cpuCaps;
 		s->gpus_caps = caps.gpusCaps;
 	}
-	if (api->get_ready(&ready) == NVML_SUCCESS) {
+	if (api->get_ready != NULL && api->get_ready(&ready) == NVML_SUCCESS) {
 		s->have_ready_state = true;
 		s->ready_state = ready;
 	}
@@ -362,7 +369,13 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 
 int live_set_ready(struct gpa_live *l, bool ready, struct gpa_err *e)
 {
-	nvmlReturn_t rc = l->api->set_ready(ready ? NVML_CC_ACCEPTING_CLIENT_REQUESTS_TRUE :
+	nvmlReturn_t rc;
+
+	if (l->api->set_ready == NULL) {
+		gpa_err_set(e, "this NVML library has no nvmlSystemSetConfComputeGpusReadyState: the ready state cannot be set");
+		return -1;
+	}
+	rc = l->api->set_ready(ready ? NVML_CC_ACCEPTING_CLIENT_REQUESTS_TRUE :
 	    NVML_CC_ACCEPTING_CLIENT_REQUESTS_FALSE);
 
 	if (rc != NVML_SUCCESS) {

@@ -377,6 +377,30 @@ duplicate_identity() {
 	expect_rc 0 "duplicate identity: either index alone passes"
 }
 
+# A library with only the NVML symbols NVIDIA's C++ SDK resolves (no _v2
+# variants, no capabilities, no device name): an independent or older NVML
+# must still verify; the CPU capability is then said to be unreported.
+minimal_nvml() {
+	local min=${SIMLIB%/*}/libnvidia-ml-sim-min.so
+	cfg minimal '{"gpus": 2}'
+	run_cli verify --nvml-lib "$min" "${SIM_TRUST[@]}"
+	expect_rc 0 "minimal NVML symbol set: verifies"
+	expect_out "does not report the CPU's confidential-computing capability" "minimal NVML: caps unreported, said so"
+	expect_out "This system has 2 genuine NVIDIA GPU(s)" "minimal NVML: 2 GPUs"
+	run_cli verify --nvml-lib "$min" "${SIM_TRUST[@]}" --set-ready
+	expect_rc 0 "minimal NVML: ready state settable"
+	# The capabilities call failing (NOT_SUPPORTED) is the same as it missing.
+	fault caps_unsupported '{"kind": "nvml_error", "function": "nvmlSystemGetConfComputeCapabilities", "code": 3}'
+	live
+	expect_rc 0 "capabilities NOT_SUPPORTED: verifies"
+	expect_out "relying on the GPUs' CC mode" "capabilities NOT_SUPPORTED: said so"
+	# A driver that does not report its environment, with CC on.
+	cfg env_unavailable '{"environment": 0}'
+	live
+	expect_rc 0 "environment unavailable with CC on: verifies"
+	expect_out "does not report the CC environment" "environment unavailable: said so"
+}
+
 no_driver() {
 	run_cli verify --nvml-lib /nonexistent/libnvidia-ml.so.1 "${SIM_TRUST[@]}"
 	expect_rc 3 "no NVML library"
@@ -422,6 +446,7 @@ main() {
 	set_ready
 	collect_then_verify
 	duplicate_identity
+	minimal_nvml
 	no_driver
 	replay_recorded
 }
