@@ -92,7 +92,7 @@ static void on_cert(const nscq_uuid_t *dev, nscq_rc_t rc, nscq_attestation_certi
 		return;
 	memcpy(o->it->chain_pem, cert.cert_chain, cert.cert_chain_size);
 	o->it->chain_pem[cert.cert_chain_size] = '\0';
-	o->it->chain_len = cert.cert_chain_size;
+	o->it->chain_len = strnlen(o->it->chain_pem, cert.cert_chain_size);	/* may count the NUL */
 	o->got = true;
 }
 

@@ -282,7 +282,8 @@ static void *collect_one(void *arg)
 	it->report_len = rep->attestationReportSize;
 	memcpy(it->chain_pem, cert->attestationCertChain, cert->attestationCertChainSize);
 	it->chain_pem[cert->attestationCertChainSize] = '\0';
-	it->chain_len = cert->attestationCertChainSize;
+	/* The size may count the C string's terminator. */
+	it->chain_len = strnlen(it->chain_pem, cert->attestationCertChainSize);
 	goto out;
 nvml:
 	snprintf(j->err, sizeof(j->err), "GPU %u: %s: NVML error %d: %s", j->index, what, (int)rc,

@@ -112,6 +112,10 @@ static int parse_item(json_t *obj, json_t *outer, enum gpa_device_kind kind,
 		return -1;
 	if (decode_field(cert, GPA_CHAIN_MAX, &chain, &chain_len, where, "certificate", e))
 		return -1;
+	/* A C string copied with its terminator (NVML's buffer size may count
+	 * it): trailing NULs are dropped; a NUL inside the text is refused. */
+	while (chain_len > 0 && chain[chain_len - 1] == 0)
+		chain_len--;
 	if (memchr(chain, 0, chain_len) != NULL) {
 		free(chain);
 		gpa_err_set(e, "%s: \"certificate\" must decode to PEM text (it contains NUL bytes)", where);

@@ -433,7 +433,18 @@ static void test_hostile_values(void)
 	bad("[{\"evidence\":\"\"," CE "}]", "evidence entry 0: \"evidence\" is empty");
 	bad("[{" EV ",\"certificate\":\"U*VN\"}]", "\"certificate\" is not valid base64");
 	bad("[{" EV ",\"certificate\":\"\"}]", "\"certificate\" is empty");
-	/* base64 of "PE\0M": a chain with a NUL byte. */
+	/* base64 of "PEM\n\0\0": a C string copied with its terminator is
+	 * accepted, without the NULs. */
+	{
+		struct evidence_set *set = new_set();
+		struct gpa_err e2 = {{0}};
+		CHECK_INT(parse_str("[{" EV ",\"certificate\":\"UEVNCgAA\"}]", GPA_DEV_GPU, set, &e2), 0);
+		CHECK_INT(set->items[0].chain_len, 4);
+		CHECK_STREQ(set->items[0].chain_pem, "PEM\n");
+		evidence_set_clear(set);
+		free(set);
+	}
+	/* base64 of "PE\0M": a chain with a NUL byte inside. */
 	bad("[{" EV ",\"certificate\":\"UEUATQ==\"}]", "\"certificate\" must decode to PEM text (it contains NUL bytes)");
 	bad("[{" EV "," CE ",\"nonce\":\"zz" NA "\"}]", "nonce must be 64 hex digits (32 bytes)");
 	bad("[{" EV "," CE ",\"nonce\":\"" "g111111111111111111111111111111111111111111111111111111111111111" "\"}]", "nonce must be 64 hex digits");
