@@ -120,7 +120,10 @@ static bool check_switch(struct gpa_appraisal *a, const struct gpa_device_result
 		ok = false;
 	}
 	pdi_hex(w->pdi, hex);
-	if (w->info.lock_status != 1) {
+	/* LOCK_SWITCH_STATUS: NVIDIA's sample reads 1 (little-endian); its
+	 * encoding is not documented, so any non-zero value counts as locked and
+	 * 0 or a missing field does not. */
+	if (w->info.lock_status <= 0) {
 		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL, "%s is not locked (PDI %s, lock status %d in its report)",
 		    w->label, hex, w->info.lock_status);
 		ok = false;
