@@ -84,7 +84,7 @@ measure() {
 
 VERIFY=(verify --quiet --nvml-lib "$SIMLIB" --no-pinned-anchors --trust-anchor "$D/root.pem"
 	--trust-anchor "$D/rim/root.pem" --rim-dir "$D/rims" --no-ocsp)
-echo "bench_live: SIMULATED GPUs (test PKI), RIMs from --rim-dir (no RIM cache yet), no OCSP, $N runs after 1 warm-up"
+echo "bench_live: SIMULATED GPUs (test PKI), RIMs from --rim-dir, no OCSP, $N runs after 1 warm-up"
 echo "bench_live: $CLI"
 status=0
 for g in 8 1; do
