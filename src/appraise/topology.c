@@ -82,30 +82,42 @@ static bool collect_sets(struct gpa_appraisal *a, struct pdi_sets *s)
 	return ok;
 }
 
-static bool check_gpu(struct gpa_appraisal *a, const struct gpa_device_result *g, const struct pdi_sets *s)
+/* What a device lists must be exactly the attested peers: every non-zero
+ * listed PDI attested (the first stranger is named), every attested peer
+ * listed (each missing one is named). */
+static bool check_peers(struct gpa_appraisal *a, const struct gpa_device_result *d,
+    const uint8_t (*listed)[GPA_PDI_LEN], int nlisted, const uint8_t (*peers)[GPA_PDI_LEN],
+    const struct gpa_device_result *const *peer_dev, int npeers, const char *peer_kind,
+    const char *peer_plural)
 {
 	bool ok = true;
 	char hex[2 * GPA_PDI_LEN + 1];
 
-	for (int k = 0; k < g->info.npdis; k++) {
-		if (memcmp(g->info.pdis[k], zero_pdi, GPA_PDI_LEN) == 0 ||
-		    pdi_in(s->switches, s->nswitches, g->info.pdis[k]))
+	for (int k = 0; k < nlisted; k++) {
+		if (memcmp(listed[k], zero_pdi, GPA_PDI_LEN) == 0 || pdi_in(peers, npeers, listed[k]))
 			continue;
-		pdi_hex(g->info.pdis[k], hex);
+		pdi_hex(listed[k], hex);
 		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-		    "%s is connected to NVSwitch PDI %s, which is not among the attested switches", g->label, hex);
+		    "%s is connected to %s PDI %s, which is not among the attested %s", d->label, peer_kind,
+		    hex, peer_plural);
 		ok = false;
 		break;
 	}
-	for (int k = 0; k < s->nswitches; k++) {
-		if (pdi_in((const uint8_t (*)[GPA_PDI_LEN])g->info.pdis, g->info.npdis, s->switches[k]))
+	for (int k = 0; k < npeers; k++) {
+		if (pdi_in(listed, nlisted, peers[k]))
 			continue;
-		pdi_hex(s->switches[k], hex);
+		pdi_hex(peers[k], hex);
 		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-		    "%s is not connected to %s (PDI %s)", g->label, s->sw_dev[k]->label, hex);
+		    "%s is not connected to %s (PDI %s)", d->label, peer_dev[k]->label, hex);
 		ok = false;
 	}
 	return ok;
+}
+
+static bool check_gpu(struct gpa_appraisal *a, const struct gpa_device_result *g, const struct pdi_sets *s)
+{
+	return check_peers(a, g, (const uint8_t (*)[GPA_PDI_LEN])g->info.pdis, g->info.npdis,
+	    (const uint8_t (*)[GPA_PDI_LEN])s->switches, s->sw_dev, s->nswitches, "NVSwitch", "switches");
 }
 
 static bool check_switch(struct gpa_appraisal *a, const struct gpa_device_result *w, const struct pdi_sets *s)
@@ -113,13 +125,12 @@ static bool check_switch(struct gpa_appraisal *a, const struct gpa_device_result
 	bool ok = true;
 	char hex[2 * GPA_PDI_LEN + 1];
 
+	pdi_hex(w->pdi, hex);
 	if (!w->info.has_device_pdi || memcmp(w->info.device_pdi, w->pdi, GPA_PDI_LEN) != 0) {
-		pdi_hex(w->pdi, hex);
 		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
 		    "%s: its report's DEVICE_PDI is not the PDI %s of its certificate", w->label, hex);
 		ok = false;
 	}
-	pdi_hex(w->pdi, hex);
 	/* LOCK_SWITCH_STATUS: NVIDIA's sample reads 1 (little-endian); its
 	 * encoding is not documented, so any non-zero value counts as locked and
 	 * 0 or a missing field does not. */
@@ -133,25 +144,8 @@ static bool check_switch(struct gpa_appraisal *a, const struct gpa_device_result
 		    "%s: the driver reports TNVL mode %d, not enabled and locked (PDI %s)", w->label, w->tnvl, hex);
 		ok = false;
 	}
-	for (int k = 0; k < w->info.ngpu_pdis; k++) {
-		if (memcmp(w->info.gpu_pdis[k], zero_pdi, GPA_PDI_LEN) == 0 ||
-		    pdi_in(s->gpus, s->ngpus, w->info.gpu_pdis[k]))
-			continue;
-		pdi_hex(w->info.gpu_pdis[k], hex);
-		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-		    "%s is connected to GPU PDI %s, which is not among the attested GPUs", w->label, hex);
-		ok = false;
-		break;
-	}
-	for (int k = 0; k < s->ngpus; k++) {
-		if (pdi_in((const uint8_t (*)[GPA_PDI_LEN])w->info.gpu_pdis, w->info.ngpu_pdis, s->gpus[k]))
-			continue;
-		pdi_hex(s->gpus[k], hex);
-		appraisal_sys_add(a, "topology", GPA_CHECK_FAIL,
-		    "%s is not connected to %s (PDI %s)", w->label, s->gpu_dev[k]->label, hex);
-		ok = false;
-	}
-	return ok;
+	return check_peers(a, w, (const uint8_t (*)[GPA_PDI_LEN])w->info.gpu_pdis, w->info.ngpu_pdis,
+	    (const uint8_t (*)[GPA_PDI_LEN])s->gpus, s->gpu_dev, s->ngpus, "GPU", "GPUs") && ok;
 }
 
 static bool any_ppcie_gpu(const struct gpa_appraisal *a)
