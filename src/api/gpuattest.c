@@ -409,10 +409,7 @@ enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *r)
 
 int gpuattest_result_genuine_gpus(const gpuattest_result *r)
 {
-	int n = 0;
-	for (size_t i = 0; i < r->a.n; i++)
-		n += r->a.dev[i].kind == GPA_DEV_GPU && r->a.dev[i].verdict == GPA_PASS;
-	return n;
+	return appraisal_count_genuine(&r->a, GPA_DEV_GPU);
 }
 
 char *gpuattest_result_json(const gpuattest_result *r)

@@ -234,6 +234,8 @@ void appraisal_clear(struct gpa_appraisal *a);
 
 /* Built-in policy: fills verdict, failures and incomplete lists. */
 void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
+/* Devices of a kind whose verdict is PASS (policy.c). */
+int appraisal_count_genuine(const struct gpa_appraisal *a, enum gpa_device_kind kind);
 /* Adds a system-wide check (policy.c). */
 void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

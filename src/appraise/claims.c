@@ -195,14 +195,6 @@ static const char *verdict_name(enum gpa_verdict v)
 	return "?";
 }
 
-static int count_genuine(const struct gpa_appraisal *a, enum gpa_device_kind kind)
-{
-	int n = 0;
-	for (size_t i = 0; i < a->n; i++)
-		n += a->dev[i].kind == kind && a->dev[i].verdict == GPA_PASS;
-	return n;
-}
-
 static json_t *checks_json(const struct gpa_check *c, int n)
 {
 	json_t *arr = json_array();
@@ -260,8 +252,8 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 	if (a->ready_state_error[0])
 		json_object_set_new(doc, "ready_state_error", json_string(a->ready_state_error));
 	json_object_set_new(doc, "revocation_checked", json_boolean(!a->no_ocsp));
-	json_object_set_new(doc, "genuine_gpus", json_integer(count_genuine(a, GPA_DEV_GPU)));
-	json_object_set_new(doc, "genuine_switches", json_integer(count_genuine(a, GPA_DEV_SWITCH)));
+	json_object_set_new(doc, "genuine_gpus", json_integer(appraisal_count_genuine(a, GPA_DEV_GPU)));
+	json_object_set_new(doc, "genuine_switches", json_integer(appraisal_count_genuine(a, GPA_DEV_SWITCH)));
 	for (size_t i = 0; i < a->n; i++) {
 		const struct gpa_device_result *d = &a->dev[i];
 		json_t *o = json_object(), *checks = checks_json(d->checks, d->nchecks);
@@ -381,7 +373,7 @@ static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool 
 char *appraisal_text(const struct gpa_appraisal *a, bool color)
 {
 	struct sbuf b = {0};
-	int gpus = count_genuine(a, GPA_DEV_GPU), sw = count_genuine(a, GPA_DEV_SWITCH);
+	int gpus = appraisal_count_genuine(a, GPA_DEV_GPU), sw = appraisal_count_genuine(a, GPA_DEV_SWITCH);
 	char at[21];
 
 	time_format_rfc3339(a->at, at);

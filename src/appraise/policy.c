@@ -27,18 +27,24 @@ const char *outcome_name(enum gpa_outcome o)
 static void add(struct gpa_device_result *d, const char *id, enum gpa_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+static void check_set(struct gpa_check *c, const char *id, enum gpa_outcome o, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void check_set(struct gpa_check *c, const char *id, enum gpa_outcome o, const char *fmt, va_list ap)
+{
+	c->id = id;
+	c->outcome = o;
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+}
+
 static void add(struct gpa_device_result *d, const char *id, enum gpa_outcome o, const char *fmt, ...)
 {
-	struct gpa_check *c;
 	va_list ap;
 
 	if (d->nchecks == GPA_MAX_CHECKS)
 		return;
-	c = &d->checks[d->nchecks++];
-	c->id = id;
-	c->outcome = o;
 	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	check_set(&d->checks[d->nchecks++], id, o, fmt, ap);
 	va_end(ap);
 }
 
@@ -280,7 +286,6 @@ verdict:
 
 void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
 {
-	struct gpa_check *c;
 	va_list ap;
 
 	/* The last slot is kept for saying that checks were dropped; a dropped
@@ -291,11 +296,8 @@ void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome
 			a->nsys_dropped_fail = true;
 		return;
 	}
-	c = &a->sys_checks[a->nsys_checks++];
-	c->id = id;
-	c->outcome = o;
 	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	check_set(&a->sys_checks[a->nsys_checks++], id, o, fmt, ap);
 	va_end(ap);
 }
 
@@ -310,7 +312,7 @@ static const char *cpu_caps_name(unsigned c)
 	}
 }
 
-static int count_passed(const struct gpa_appraisal *a, enum gpa_device_kind kind)
+int appraisal_count_genuine(const struct gpa_appraisal *a, enum gpa_device_kind kind)
 {
 	int n = 0;
 	for (size_t i = 0; i < a->n; i++)
@@ -323,12 +325,12 @@ static void check_expected_counts(struct gpa_appraisal *a)
 	const struct gpa_system_info *s = &a->sys;
 
 	if (s->expect_gpus >= 0) {
-		int n = count_passed(a, GPA_DEV_GPU);
+		int n = appraisal_count_genuine(a, GPA_DEV_GPU);
 		sys_add(a, "gpu-count", n >= s->expect_gpus ? GPA_CHECK_PASS : GPA_CHECK_FAIL,
 		    "%d genuine GPU(s), %d expected (--expect-gpus)", n, s->expect_gpus);
 	}
 	if (s->expect_switches >= 0) {
-		int n = count_passed(a, GPA_DEV_SWITCH);
+		int n = appraisal_count_genuine(a, GPA_DEV_SWITCH);
 		sys_add(a, "switch-count", n >= s->expect_switches ? GPA_CHECK_PASS : GPA_CHECK_FAIL,
 		    "%d genuine NVSwitch(es), %d expected (--expect-switches)", n, s->expect_switches);
 	}

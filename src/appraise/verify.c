@@ -198,17 +198,6 @@ struct rim_table {
 	struct rim_slot slot[2 * GPA_EVIDENCE_MAX_ITEMS];
 };
 
-static struct rim_slot *rim_table_add(struct rim_table *t, const char *id)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->slot[i].id, id) == 0)
-			return &t->slot[i];
-	struct rim_slot *s = &t->slot[t->n++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	s->st = GPA_FETCH_NOT_FOUND;
-	return s;
-}
 
 static struct rim_slot *rim_table_find(struct rim_table *t, const char *id)
 {
@@ -216,6 +205,19 @@ static struct rim_slot *rim_table_find(struct rim_table *t, const char *id)
 		if (strcmp(t->slot[i].id, id) == 0)
 			return &t->slot[i];
 	return NULL;
+}
+
+static struct rim_slot *rim_table_add(struct rim_table *t, const char *id)
+{
+	struct rim_slot *s = rim_table_find(t, id);
+
+	if (s != NULL)
+		return s;
+	s = &t->slot[t->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->st = GPA_FETCH_NOT_FOUND;
+	return s;
 }
 
 /* Asks each source in order for the ids still missing. A source error is

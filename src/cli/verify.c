@@ -218,6 +218,15 @@ static int bad_usage(const char *msg)
 	return GPUATTEST_BAD_INPUT;
 }
 
+/* A device count: 0..1024, plain decimal; -1 when it is not one. */
+static int parse_count(const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	return *arg == '\0' || *end != '\0' || n < 0 || n > 1024 ? -1 : (int)n;
+}
+
 static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
 {
 	char *end;
@@ -266,14 +275,10 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		case OPT_EVIDENCE: va->evidence = optarg; break;
 		case OPT_SWITCH_EVIDENCE: va->switch_evidence = optarg; break;
 		case OPT_NSCQ_LIB: va->nscq_lib = optarg; break;
-		case OPT_EXPECT_SWITCHES: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 1024)
+		case OPT_EXPECT_SWITCHES:
+			if ((cfg->expect_switches = parse_count(optarg)) < 0)
 				return bad_usage("--expect-switches needs a number");
-			cfg->expect_switches = (int)n;
 			break;
-		}
 		case OPT_REPORT: va->report = optarg; break;
 		case OPT_CHAIN: va->chain = optarg; break;
 		case OPT_NONCE:
@@ -308,14 +313,10 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		case OPT_NO_COLOR: va->color = 0; break;
 		case OPT_NVML_LIB: va->nvml_lib = optarg; break;
 		case OPT_GPU: va->gpus = optarg; break;
-		case OPT_EXPECT_GPUS: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 1024)
+		case OPT_EXPECT_GPUS:
+			if ((cfg->expect_gpus = parse_count(optarg)) < 0)
 				return bad_usage("--expect-gpus needs a number");
-			gpuattest_config_expect_gpus(cfg, (int)n);
 			break;
-		}
 		case OPT_SET_READY: va->set_ready = true; break;
 		case OPT_OCSP_URL: gpuattest_config_set_ocsp_url(cfg, optarg); break;
 		case OPT_RIM_URL: gpuattest_config_set_rim_url(cfg, optarg); break;
