@@ -95,7 +95,6 @@ struct gpa_system_info {
 	int expect_gpus;		/* -1: no expectation */
 	int expect_switches;		/* -1: no expectation */
 	bool allow_dev_tools;		/* --insecure-allow-dev-tools */
-	bool switches_attested;		/* PPCIe: NVSwitch evidence is part of this appraisal */
 };
 
 struct gpa_appraise_cfg {

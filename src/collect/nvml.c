@@ -253,7 +253,6 @@ static void *collect_one(void *arg)
 	}
 	it->uuid[sizeof(it->uuid) - 1] = it->name[sizeof(it->name) - 1] = '\0';
 	it->nvml_vbios[sizeof(it->nvml_vbios) - 1] = '\0';
-	it->uuid[sizeof(it->uuid) - 1] = '\0';
 	if (it->not_cc)
 		goto out;	/* no CC mode: identify the GPU, ask for no evidence */
 	if ((rc = api->certificate(dev, cert)) != NVML_SUCCESS) {
