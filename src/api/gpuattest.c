@@ -5,6 +5,7 @@
  */
 #include "gpuattest.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,27 +104,59 @@ int gpuattest_config_insecure_skip_revocation(gpuattest_config *c)
 }
 
 /* Anchors are loaded lazily so that option order does not matter. */
-static int config_anchors(gpuattest_config *c)
+static int config_anchors(gpuattest_config *c, struct gpa_err *e)
 {
+	struct gpa_anchors *a;
+
 	if (c->anchors != NULL)
 		return 0;
-	c->anchors = anchors_new(c->pinned, &c->err);
-	if (c->anchors == NULL)
+	if ((a = anchors_new(c->pinned, e)) == NULL)
 		return -1;
 	for (int i = 0; i < c->nanchor_files; i++)
-		if (anchors_add_pem_file(c->anchors, c->anchor_files[i], &c->err) != 0) {
-			anchors_free(c->anchors);
-			c->anchors = NULL;
+		if (anchors_add_pem_file(a, c->anchor_files[i], e) != 0) {
+			anchors_free(a);
 			return -1;
 		}
-	if (anchors_count(c->anchors, GPA_ANCHOR_DEVICE) == 0 &&
-	    anchors_count(c->anchors, GPA_ANCHOR_RIM) == 0) {
-		gpa_err_set(&c->err, "no trust anchors: the pinned NVIDIA roots were dropped and none were named");
-		anchors_free(c->anchors);
-		c->anchors = NULL;
+	if (anchors_count(a, GPA_ANCHOR_DEVICE) == 0 && anchors_count(a, GPA_ANCHOR_RIM) == 0) {
+		gpa_err_set(e, "no trust anchors: the pinned NVIDIA roots were dropped and none were named");
+		anchors_free(a);
 		return -1;
 	}
+	c->anchors = a;
 	return 0;
+}
+
+/* The first use of OpenSSL and xmlsec in a process costs a few milliseconds
+ * (providers, configuration, the anchors' decoding): done on a thread while
+ * the evidence is read. Only a warm-up: api_appraise_cfg repeats whatever
+ * failed here and reports it then, after any evidence error. */
+struct warmup {
+	gpuattest_config *c;
+	pthread_t th;
+	bool started;
+};
+
+static void *warmup_run(void *arg)
+{
+	struct warmup *w = arg;
+	struct gpa_err ignored = {{0}};
+
+	if (config_anchors(w->c, &ignored) == 0)
+		(void)rim_global_init(&ignored);
+	return NULL;
+}
+
+static void warmup_start(gpuattest_config *c, struct warmup *w)
+{
+	w->c = c;
+	w->started = c->anchors == NULL && pthread_create(&w->th, NULL, warmup_run, w) == 0;
+}
+
+static void warmup_wait(struct warmup *w)
+{
+	if (w->started)
+		pthread_join(w->th, NULL);
+	w->started = false;
 }
 
 static int set_string(char **dst, const char *v)
@@ -279,9 +312,10 @@ int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 	struct gpa_err e;
 
 	memset(ac, 0, sizeof(*ac));
-	if (config_anchors(c) != 0 || rim_global_init(&e) != 0) {
-		if (c->anchors != NULL)
-			c->err = e;
+	if (config_anchors(c, &c->err) != 0)
+		return -1;
+	if (rim_global_init(&e) != 0) {
+		c->err = e;
 		return -1;
 	}
 	if (config_network(c) != 0)
@@ -356,22 +390,28 @@ int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_syst
 int gpuattest_verify_evidence_file(gpuattest_config *c, const char *path, gpuattest_result **res)
 {
 	struct evidence_set set;
+	struct warmup w;
+	int rc;
 
 	*res = NULL;
-	if (evidence_load_json_file(path, GPA_DEV_GPU, &set, &c->err) != 0)
-		return -1;
-	return api_run(c, &set, NULL, res);
+	warmup_start(c, &w);
+	rc = evidence_load_json_file(path, GPA_DEV_GPU, &set, &c->err);
+	warmup_wait(&w);
+	return rc != 0 ? -1 : api_run(c, &set, NULL, res);
 }
 
 int gpuattest_verify_report_files(gpuattest_config *c, const char *report_path,
     const char *chain_path, gpuattest_result **res)
 {
 	struct evidence_set set;
+	struct warmup w;
+	int rc;
 
 	*res = NULL;
-	if (evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err) != 0)
-		return -1;
-	return api_run(c, &set, NULL, res);
+	warmup_start(c, &w);
+	rc = evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err);
+	warmup_wait(&w);
+	return rc != 0 ? -1 : api_run(c, &set, NULL, res);
 }
 
 /* GPU and NVSwitch evidence of one system, appraised together. */
@@ -380,14 +420,21 @@ int gpuattest_verify_system_files(gpuattest_config *c, const char *gpu_path, con
 {
 	struct evidence_set gpus, sw;
 
+	struct warmup w;
+
 	*res = NULL;
 	memset(&gpus, 0, sizeof(gpus));
-	if (gpu_path != NULL && evidence_load_json_file(gpu_path, GPA_DEV_GPU, &gpus, &c->err) != 0)
+	warmup_start(c, &w);
+	if (gpu_path != NULL && evidence_load_json_file(gpu_path, GPA_DEV_GPU, &gpus, &c->err) != 0) {
+		warmup_wait(&w);
 		return -1;
+	}
 	if (evidence_load_json_file(switch_path, GPA_DEV_SWITCH, &sw, &c->err) != 0) {
+		warmup_wait(&w);
 		evidence_set_clear(&gpus);
 		return -1;
 	}
+	warmup_wait(&w);
 	if (gpus.n + sw.n > GPA_EVIDENCE_MAX_ITEMS) {
 		gpa_err_set(&c->err, "%zu GPUs and %zu NVSwitches: at most %d devices in one verification",
 		    gpus.n, sw.n, GPA_EVIDENCE_MAX_ITEMS);

@@ -7,10 +7,11 @@
  */
 #include "appraise/appraise.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/pool.h"
 
 #define MAX_CHAIN_CERTS 8
 
@@ -193,9 +194,12 @@ struct rim_slot {
 	struct gpa_chain_claims chain;
 };
 
+struct rim_load_job;
+
 struct rim_table {
 	size_t n;
 	struct rim_slot slot[2 * GPA_EVIDENCE_MAX_ITEMS];
+	struct rim_load_job *load_jobs;		/* one per slot, while loading */
 };
 
 
@@ -273,21 +277,18 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 	return 0;
 }
 
-static void load_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
+static void load_rim(const struct gpa_appraise_cfg *cfg, struct rim_slot *s)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct rim_slot *s = &t->slot[i];
-		struct gpa_err e = {{0}};
+	struct gpa_err e = {{0}};
 
-		if (s->buf == NULL)
-			continue;
-		if (rim_load(s->buf, s->len, s->id, cfg->anchors, cfg->at, &s->rim, &e) != 0) {
-			snprintf(s->load_error, sizeof(s->load_error), "%s", e.msg);
-			continue;
-		}
-		s->loaded = true;
-		chain_claims_from_result(&s->chain, &s->rim->chain);
+	if (s->buf == NULL)
+		return;
+	if (rim_load(s->buf, s->len, s->id, cfg->anchors, cfg->at, &s->rim, &e) != 0) {
+		snprintf(s->load_error, sizeof(s->load_error), "%s", e.msg);
+		return;
 	}
+	s->loaded = true;
+	chain_claims_from_result(&s->chain, &s->rim->chain);
 }
 
 static void fill_rim_result(struct gpa_rim_result *r, struct rim_slot *s, const char *want_version)
@@ -452,62 +453,107 @@ static void run_ocsp(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 
 /* ---- the whole set ------------------------------------------------------- */
 
+/* The work of one verification runs on a pool (util/pool.h): first every
+ * device's parse, then its signatures and chain while one task gets the RIMs
+ * and queues their loading at the head of the pool (each RIM is a large
+ * document and signature: started last, it would finish last). */
 struct device_job {
 	const struct gpa_appraise_cfg *cfg;
 	const struct evidence_item *it;
 	struct gpa_device_result *d;
+	const uint8_t *nonce;
 	int rc;
 };
 
-static void *device_job_run(void *arg)
+static void device_parse_one(void *arg, size_t i)
+{
+	struct device_job *j = &((struct device_job *)arg)[i];
+
+	device_parse(j->it, j->nonce, j->d);
+}
+
+static void device_crypto_task(void *arg)
 {
 	struct device_job *j = arg;
 
 	j->rc = device_crypto(j->cfg, j->it, j->d);
-	return NULL;
-}
-
-/* The signature checks of every device, on one thread each, while the
- * caller's thread loads the RIMs (work(ctx)): the two are independent and
- * both are mostly ECDSA. */
-static int devices_crypto_while(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
-    struct gpa_appraisal *a, int (*work)(void *), void *ctx)
-{
-	struct device_job jobs[GPA_EVIDENCE_MAX_ITEMS];
-	pthread_t th[GPA_EVIDENCE_MAX_ITEMS];
-	bool started[GPA_EVIDENCE_MAX_ITEMS] = {false};
-	int rc = 0;
-
-	for (size_t i = 0; i < set->n; i++) {
-		jobs[i] = (struct device_job){.cfg = cfg, .it = &set->items[i], .d = &a->dev[i]};
-		started[i] = pthread_create(&th[i], NULL, device_job_run, &jobs[i]) == 0;
-	}
-	if (work(ctx) != 0)
-		rc = -1;
-	for (size_t i = 0; i < set->n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			device_job_run(&jobs[i]);
-		if (jobs[i].rc != 0)
-			rc = -1;
-	}
-	return rc;
 }
 
 struct rim_work {
 	const struct gpa_appraise_cfg *cfg;
 	struct rim_table *t;
+	struct gpa_pool *pool;
+	int rc;
 };
 
-static int fetch_and_load_rims(void *arg)
+struct rim_load_job {
+	const struct gpa_appraise_cfg *cfg;
+	struct rim_slot *s;
+};
+
+static void rim_load_task(void *arg)
+{
+	struct rim_load_job *j = arg;
+
+	load_rim(j->cfg, j->s);
+}
+
+static void rim_fetch_task(void *arg)
 {
 	struct rim_work *w = arg;
+	struct rim_load_job *jobs = w->t->load_jobs;
 
-	if (fetch_rims(w->cfg, w->t) != 0)
+	if (fetch_rims(w->cfg, w->t) != 0) {
+		w->rc = -1;
+		return;
+	}
+	for (size_t i = 0; i < w->t->n; i++) {
+		jobs[i] = (struct rim_load_job){w->cfg, &w->t->slot[i]};
+		if (w->t->slot[i].buf != NULL && pool_add_first(w->pool, rim_load_task, &jobs[i]) != 0)
+			rim_load_task(&jobs[i]);
+	}
+}
+
+/* Parses every device, then registers the RIMs the parsed ones name. */
+static void devices_parse(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
+    struct gpa_appraisal *a, const uint8_t *nonce, struct device_job *jobs, struct rim_table *t)
+{
+	for (size_t i = 0; i < set->n; i++)
+		jobs[i] = (struct device_job){.cfg = cfg, .it = &set->items[i], .d = &a->dev[i],
+		    .nonce = nonce};
+	parallel_for(set->n, 0, device_parse_one, jobs);
+	for (size_t i = 0; i < set->n; i++) {
+		struct gpa_device_result *d = &a->dev[i];
+		if (d->parsed && d->arch_check) {
+			if (d->kind == GPA_DEV_GPU)
+				rim_table_add(t, d->info.driver_rim_id);
+			rim_table_add(t, d->info.vbios_rim_id);
+		}
+	}
+}
+
+static int devices_crypto_and_rims(const struct gpa_appraise_cfg *cfg, size_t n,
+    struct device_job *jobs, struct rim_table *t)
+{
+	struct gpa_pool *pool = pool_new(0);
+	struct rim_work rw = {.cfg = cfg, .t = t, .pool = pool};
+	int rc = 0;
+
+	if (pool == NULL)
 		return -1;
-	load_rims(w->cfg, w->t);
-	return 0;
+	/* The RIMs first: from a cache they come at once, from the network they
+	 * take a round trip the signature checks can fill. */
+	if (pool_add(pool, rim_fetch_task, &rw) != 0)
+		rim_fetch_task(&rw);
+	for (size_t i = 0; i < n; i++)
+		if (pool_add(pool, device_crypto_task, &jobs[i]) != 0)
+			device_crypto_task(&jobs[i]);
+	pool_run(pool);
+	pool_free(pool);
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].rc != 0)
+			rc = -1;
+	return rw.rc != 0 ? -1 : rc;
 }
 
 static void expected_nonce(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
@@ -533,6 +579,7 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
     struct gpa_appraisal *a, struct gpa_err *e)
 {
 	uint8_t nonce[SPDM_NONCE_LEN];
+	struct device_job *jobs = NULL;
 	struct rim_table *t;
 	int gpus = 0, switches = 0, rc = -1;
 
@@ -544,8 +591,11 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 	if (cfg->sys != NULL)
 		a->sys = *cfg->sys;
 	a->dev = calloc(set->n ? set->n : 1, sizeof(*a->dev));
+	jobs = calloc(set->n ? set->n : 1, sizeof(*jobs));
 	t = calloc(1, sizeof(*t));
-	if (a->dev == NULL || t == NULL) {
+	if (t != NULL)
+		t->load_jobs = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, sizeof(struct rim_load_job));
+	if (a->dev == NULL || jobs == NULL || t == NULL || t->load_jobs == NULL) {
 		gpa_err_set(e, "out of memory");
 		goto out;
 	}
@@ -560,17 +610,8 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 			d->index = set->items[i].nvml_index;
 		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
 	}
-	for (size_t i = 0; i < set->n; i++) {
-		struct gpa_device_result *d = &a->dev[i];
-		device_parse(&set->items[i], nonce, d);
-		if (d->parsed && d->arch_check) {
-			if (d->kind == GPA_DEV_GPU)
-				rim_table_add(t, d->info.driver_rim_id);
-			rim_table_add(t, d->info.vbios_rim_id);
-		}
-	}
-	struct rim_work rw = {.cfg = cfg, .t = t};
-	if (devices_crypto_while(cfg, set, a, fetch_and_load_rims, &rw) != 0) {
+	devices_parse(cfg, set, a, nonce, jobs, t);
+	if (devices_crypto_and_rims(cfg, set->n, jobs, t) != 0) {
 		gpa_err_set(e, "internal error in certificate validation, or out of memory");
 		goto out;
 	}
@@ -616,8 +657,10 @@ out:
 			free(t->slot[i].buf);
 			rim_free(t->slot[i].rim);
 		}
+		free(t->load_jobs);
 		free(t);
 	}
+	free(jobs);
 	return rc;
 }
 

@@ -244,27 +244,36 @@ int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, siz
 }
 
 int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **der, size_t *len,
-    struct gpa_err *e)
+    OCSP_BASICRESP **parsed, struct gpa_err *e)
 {
 	char path[PATH_MAX];
 	struct gpa_err ignore;
-	time_t nu;
+	OCSP_BASICRESP *bs;
+	time_t nu = 0;
 
 	*der = NULL;
 	*len = 0;
+	if (parsed != NULL)
+		*parsed = NULL;
 	if (!key_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
 		gpa_err_set(e, "cache: bad OCSP key");
 		return -1;
 	}
 	if (file_read(path, GPA_CACHE_MAX_OCSP, der, len, &ignore) != 0)
 		return 0;
-	if (ocsp_response_next_update(*der, *len, key, &nu) != 0 || nu < at) {
+	bs = ocsp_response_parse(*der, *len, key, &nu);
+	if (bs == NULL || nu < at) {
+		OCSP_BASICRESP_free(bs);
 		free(*der);
 		*der = NULL;
 		*len = 0;
 		unlink(path);
 		return 0;
 	}
+	if (parsed != NULL)
+		*parsed = bs;
+	else
+		OCSP_BASICRESP_free(bs);
 	return 1;
 }
 

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/ocsp.h>
+
 #include "util/util.h"
 
 #define GPA_CACHE_MAX_OCSP	(256u << 10)
@@ -59,11 +61,13 @@ int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *le
 
 /* OCSP responses by key (64 lowercase hex). get: 1 found and its
  * nextUpdate (thisUpdate + 1 h when absent) is not before `at`, 0 not
- * cached or expired (an expired entry is removed), -1 error. */
+ * cached or expired (an expired entry is removed), -1 error. With parsed
+ * not NULL, get also hands back the response it decoded for that check
+ * (the caller frees it), so that it need not be decoded again. */
 int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, size_t len,
     struct gpa_err *e);
 int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **der, size_t *len,
-    struct gpa_err *e);
+    OCSP_BASICRESP **parsed, struct gpa_err *e);
 
 enum gpa_cache_kind { GPA_CACHE_RIM, GPA_CACHE_OCSP };
 

@@ -162,22 +162,30 @@ static void test_ocsp_put_get_expiry(void)
 	size_t len;
 	struct gpa_err e;
 	char other[65];
+	OCSP_BASICRESP *bs;
 
 	NEED_PKI();
 	c = fresh_cache("ocsp1");
 	CHECK(c != NULL);
 	if (!c)
 		return;
-	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, &e), 0);
+	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, NULL, &e), 0);
 	CHECK_INT(cache_ocsp_put(c, key, resp1, resp1_len, &e), 0);
-	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, &e), 1);
+	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, NULL, &e), 1);
 	CHECK(len == resp1_len && memcmp(got, resp1, len) == 0);
 	free(got);
-	CHECK_INT(cache_ocsp_get(c, key, now + 86400 - 60, &got, &len, &e), 1);
+	/* The decoded answer comes back too, for the one certificate asked. */
+	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, &bs, &e), 1);
+	CHECK(bs != NULL && OCSP_resp_count(bs) == 1);
+	OCSP_BASICRESP_free(bs);
+	free(got);
+	CHECK_INT(cache_ocsp_get(c, key, now + 86400 - 60, &got, &len, NULL, &e), 1);
 	free(got);
 	/* Past nextUpdate: gone, and removed from disk. */
-	CHECK_INT(cache_ocsp_get(c, key, now + 86400 + 60, &got, &len, &e), 0);
-	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, &e), 0);
+	bs = (OCSP_BASICRESP *)1;
+	CHECK_INT(cache_ocsp_get(c, key, now + 86400 + 60, &got, &len, &bs, &e), 0);
+	CHECK(bs == NULL && got == NULL);
+	CHECK_INT(cache_ocsp_get(c, key, now, &got, &len, NULL, &e), 0);
 	/* Refused: an answer stored under another certificate's key, junk, a bad key. */
 	memcpy(other, key, sizeof(other));
 	other[0] = other[0] == 'a' ? 'b' : 'a';
@@ -283,7 +291,7 @@ static void test_concurrent_writers(void)
 	for (int alive = 2; alive > 0;) {
 		uint8_t *got;
 		size_t len;
-		if (cache_ocsp_get(c, key, now, &got, &len, &e) != 1 ||
+		if (cache_ocsp_get(c, key, now, &got, &len, NULL, &e) != 1 ||
 		    !((len == resp1_len && memcmp(got, resp1, len) == 0) ||
 		    (len == resp2_len && memcmp(got, resp2, len) == 0)))
 			bad++;

@@ -1,14 +1,18 @@
 /*
  * Tests for util/: the strict base64 and hex codecs, RFC 3339 time, the
  * bounds-checked reader, error prefixes and capped file reads. Every
- * refusal the codecs make has a case here.
+ * refusal the codecs make has a case here. The work pool runs every task
+ * exactly once, those added by tasks included, on one thread or many.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "util/pool.h"
 #include "util/util.h"
+
+#include <pthread.h>
 
 static int b64(const char *s, bool ws, uint8_t **out, size_t *n)
 {
@@ -267,6 +271,127 @@ static void test_file_read(void)
 	CHECK_CONTAINS(e.msg, "not a regular file");
 }
 
+/* ---- work pool ----------------------------------------------------------- */
+
+struct pool_probe {
+	pthread_mutex_t lock;
+	struct gpa_pool *p;
+	int runs[64];
+	int order[64];
+	int norder;
+	pthread_t seen[64];
+	int nseen;
+};
+
+static void probe_note(struct pool_probe *pp, int id)
+{
+	pthread_t me = pthread_self();
+	bool known = false;
+
+	pthread_mutex_lock(&pp->lock);
+	pp->runs[id]++;
+	pp->order[pp->norder++] = id;
+	for (int i = 0; i < pp->nseen; i++)
+		known |= pthread_equal(pp->seen[i], me) != 0;
+	if (!known && pp->nseen < 64)
+		pp->seen[pp->nseen++] = me;
+	pthread_mutex_unlock(&pp->lock);
+	usleep(2000);	/* long enough for the other threads to take tasks */
+}
+
+struct probe_task {
+	struct pool_probe *pp;
+	int id;
+	int spawn;	/* tasks this one adds when it runs: ids id+1 .. id+spawn */
+};
+
+static struct probe_task probe_tasks[64];
+
+static void probe_run(void *arg)
+{
+	struct probe_task *t = arg;
+
+	probe_note(t->pp, t->id);
+	for (int k = 1; k <= t->spawn; k++)
+		CHECK_INT(pool_add_first(t->pp->p, probe_run, &probe_tasks[t->id + k]), 0);
+}
+
+static void test_pool(void)
+{
+	static struct pool_probe pp;
+
+	/* Four threads, ten tasks; task 9 adds three more while it runs. */
+	memset(&pp, 0, sizeof(pp));
+	pthread_mutex_init(&pp.lock, NULL);
+	pp.p = pool_new(4);
+	CHECK(pp.p != NULL);
+	if (pp.p == NULL)
+		return;
+	for (int i = 0; i < 13; i++)
+		probe_tasks[i] = (struct probe_task){&pp, i, 0};
+	probe_tasks[9].spawn = 3;	/* task 9 adds 10, 11, 12 while it runs */
+	for (int i = 0; i < 10; i++)
+		CHECK_INT(pool_add(pp.p, probe_run, &probe_tasks[i]), 0);
+	pool_run(pp.p);
+	for (int i = 0; i < 13; i++)
+		CHECK_INT(pp.runs[i], 1);
+	CHECK_INT(pp.norder, 13);
+	CHECK(pp.nseen > 1);
+	CHECK(pp.nseen <= 4);
+
+	/* One thread: FIFO, and pool_add_first goes to the head. The pool is
+	 * used a second time. */
+	pool_free(pp.p);
+	memset(pp.runs, 0, sizeof(pp.runs));
+	pp.norder = 0;
+	pp.nseen = 0;
+	pp.p = pool_new(1);
+	for (int i = 20; i < 24; i++) {
+		probe_tasks[i] = (struct probe_task){&pp, i, 0};
+		CHECK_INT(pool_add(pp.p, probe_run, &probe_tasks[i]), 0);
+	}
+	probe_tasks[30] = (struct probe_task){&pp, 30, 0};
+	CHECK_INT(pool_add_first(pp.p, probe_run, &probe_tasks[30]), 0);
+	pool_run(pp.p);
+	CHECK_INT(pp.norder, 5);
+	CHECK_INT(pp.order[0], 30);
+	for (int i = 1; i < 5; i++)
+		CHECK_INT(pp.order[i], 19 + i);
+	CHECK_INT(pp.nseen, 1);
+	CHECK(pthread_equal(pp.seen[0], pthread_self()) != 0);
+	pool_run(pp.p);		/* nothing queued: returns at once */
+	CHECK_INT(pp.norder, 5);
+	pool_free(pp.p);
+	pthread_mutex_destroy(&pp.lock);
+}
+
+static void add_square(void *arg, size_t i)
+{
+	long *out = arg;
+
+	out[i] = (long)(i * i);
+}
+
+static void test_parallel_for(void)
+{
+	static long out[1000];
+	long sum = 0;
+
+	for (size_t i = 0; i < 1000; i++)
+		out[i] = -1;
+	parallel_for(1000, 0, add_square, out);
+	for (size_t i = 0; i < 1000; i++) {
+		CHECK(out[i] == (long)(i * i));
+		sum += out[i];
+	}
+	CHECK(sum == 332833500L);
+	parallel_for(0, 0, add_square, out);	/* nothing to do */
+	out[0] = -1;
+	parallel_for(1, 3, add_square, out);
+	CHECK(out[0] == 0);
+	CHECK(cpu_count() >= 1);
+}
+
 int main(void)
 {
 	RUN(test_b64_decode);
@@ -276,5 +401,7 @@ int main(void)
 	RUN(test_reader);
 	RUN(test_err_and_strings);
 	RUN(test_file_read);
+	RUN(test_pool);
+	RUN(test_parallel_for);
 	return harness_done("util");
 }

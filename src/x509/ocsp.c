@@ -9,7 +9,6 @@
  */
 #include "x509/ocsp.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "net/bundle.h"
 #include "net/cache.h"
+#include "util/pool.h"
 #include "x509/x509_internal.h"
 
 const char *ocsp_status_name(enum gpa_ocsp_status s)
@@ -307,11 +307,13 @@ out:
 	return bs;
 }
 
-void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp_query *q,
-    enum gpa_ocsp_source source, STACK_OF(X509) *untrusted, X509_STORE *trust, time_t at,
-    const struct gpa_ocsp_opts *o, bool allow_hold, struct gpa_ocsp_cert *r)
+/* The judgement of one answer, parsed (bs) or not (der, len). */
+static void process(OCSP_BASICRESP *parsed, const uint8_t *der, size_t len,
+    const struct gpa_ocsp_query *q, enum gpa_ocsp_source source, STACK_OF(X509) *untrusted,
+    X509_STORE *trust, time_t at, const struct gpa_ocsp_opts *o, bool allow_hold,
+    struct gpa_ocsp_cert *r)
 {
-	OCSP_BASICRESP *bs;
+	OCSP_BASICRESP *bs = parsed;
 	OCSP_SINGLERESP *sr;
 	int status = -1, reason = -1;
 	bool sig_ok, fresh;
@@ -325,7 +327,7 @@ void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp
 	r->this_update = r->next_update = 0;
 	r->age_s = 0;
 	r->detail[0] = 0;
-	if ((bs = parse_basic(der, len, r)) == NULL)
+	if (bs == NULL && (bs = parse_basic(der, len, r)) == NULL)
 		return;
 	if ((sr = find_single(bs, q->id, r)) == NULL || !read_times(sr, &status, &reason, r, at))
 		goto out;
@@ -344,11 +346,20 @@ void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp
 	}
 	set_status(r, status, reason, allow_hold);
 out:
-	OCSP_BASICRESP_free(bs);
+	if (bs != parsed)
+		OCSP_BASICRESP_free(bs);
 	ERR_clear_error();
 }
 
-int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, time_t *next_update)
+void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp_query *q,
+    enum gpa_ocsp_source source, STACK_OF(X509) *untrusted, X509_STORE *trust, time_t at,
+    const struct gpa_ocsp_opts *o, bool allow_hold, struct gpa_ocsp_cert *r)
+{
+	process(NULL, der, len, q, source, untrusted, trust, at, o, allow_hold, r);
+}
+
+OCSP_BASICRESP *ocsp_response_parse(const uint8_t *der, size_t len, const char *key,
+    time_t *next_update)
 {
 	struct gpa_ocsp_cert r;
 	OCSP_BASICRESP *bs;
@@ -356,7 +367,7 @@ int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, t
 
 	memset(&r, 0, sizeof(r));
 	if ((bs = parse_basic(der, len, &r)) == NULL)
-		return -1;
+		return NULL;
 	for (int i = 0; i < OCSP_resp_count(bs); i++) {
 		OCSP_SINGLERESP *sr = OCSP_resp_get0(bs, i);
 		const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(sr);
@@ -370,12 +381,21 @@ int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, t
 		}
 		found = i;
 	}
-	OCSP_BASICRESP_free(bs);
 	ERR_clear_error();
-	if (found < 0)
-		return -1;
+	if (found < 0) {
+		OCSP_BASICRESP_free(bs);
+		return NULL;
+	}
 	*next_update = r.next_update;
-	return 0;
+	return bs;
+}
+
+int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, time_t *next_update)
+{
+	OCSP_BASICRESP *bs = ocsp_response_parse(der, len, key, next_update);
+
+	OCSP_BASICRESP_free(bs);
+	return bs != NULL ? 0 : -1;
 }
 
 /* ---- all chains of one verification ---------------------------------- */
@@ -385,6 +405,8 @@ struct question {
 	struct gpa_ocsp_query q;
 	uint8_t *der;			/* the answer's bytes */
 	size_t len;
+	OCSP_BASICRESP *bs;		/* and decoded, when a stored answer was checked */
+	size_t first_slot;		/* the slot whose judgement the others copy */
 	enum gpa_ocsp_source src;
 	bool failed;			/* asked, but no usable HTTP answer */
 	bool any_valid;
@@ -431,6 +453,7 @@ static struct question *find_or_add_question(struct run *rn, X509 *cert, X509 *i
 	memset(&rn->qs[rn->nq], 0, sizeof(rn->qs[rn->nq]));
 	rn->qs[rn->nq].q = q;
 	rn->qs[rn->nq].http_index = -1;
+	rn->qs[rn->nq].first_slot = SIZE_MAX;
 	return &rn->qs[rn->nq++];
 }
 
@@ -463,6 +486,8 @@ static int plan_job(struct run *rn, struct gpa_ocsp_job *j, struct gpa_err *e)
 			gpa_err_prefix(e, "%s: certificate %d", j->name ? j->name : "chain", i);
 			return -1;
 		}
+		if (s->qn->first_slot == SIZE_MAX)
+			s->qn->first_slot = rn->nslots - 1;
 		memcpy(r->key, s->qn->q.key, sizeof(r->key));
 	}
 	return 0;
@@ -476,20 +501,27 @@ static void answer_offline(struct run *rn, struct question *qn)
 
 	if (o->bundle != NULL) {
 		const struct gpa_bundle_item *it = bundle_get_ocsp(o->bundle, qn->q.key);
-		time_t nu;
+		time_t nu = 0;
 		/* Online, a bundled answer past nextUpdate gives way to a fresh one. */
-		if (it != NULL && !o->offline && (ocsp_response_next_update(it->data, it->len,
-		    qn->q.key, &nu) != 0 || nu + o->skew_s < rn->at))
-			it = NULL;
+		if (it != NULL && !o->offline) {
+			qn->bs = ocsp_response_parse(it->data, it->len, qn->q.key, &nu);
+			if (qn->bs == NULL || nu + o->skew_s < rn->at) {
+				OCSP_BASICRESP_free(qn->bs);
+				qn->bs = NULL;
+				it = NULL;
+			}
+		}
 		if (it != NULL && (qn->der = malloc(it->len ? it->len : 1)) != NULL) {
 			memcpy(qn->der, it->data, it->len);
 			qn->len = it->len;
 			qn->src = GPA_OCSP_FROM_BUNDLE;
 			return;
 		}
+		OCSP_BASICRESP_free(qn->bs);
+		qn->bs = NULL;
 	}
 	if (o->cache != NULL && o->cache_ok &&
-	    cache_ocsp_get(o->cache, qn->q.key, rn->at, &qn->der, &qn->len, &ce) == 1) {
+	    cache_ocsp_get(o->cache, qn->q.key, rn->at, &qn->der, &qn->len, &qn->bs, &ce) == 1) {
 		qn->src = GPA_OCSP_FROM_CACHE;
 		return;
 	}
@@ -590,7 +622,7 @@ static void judge_slot(struct run *rn, struct slot *s)
 		memcpy(r->subject_cn, mine.subject_cn, sizeof(r->subject_cn));
 		return;
 	}
-	ocsp_process_response(qn->der, qn->len, &qn->q, qn->src, j->chain,
+	process(qn->bs, qn->der, qn->len, &qn->q, qn->src, j->chain,
 	    anchors_store(j->anchors, j->use), rn->at, rn->o, j->allow_hold, r);
 	if (r->response_valid)
 		qn->any_valid = true;
@@ -600,54 +632,33 @@ static void judge_slot(struct run *rn, struct slot *s)
 	qn->judged_res = *r;
 }
 
-struct judge_worker {
-	struct run *rn;
-	size_t next, nfirst;
-	size_t *first;			/* slots that judge a question first */
-	pthread_mutex_t lock;
-};
-
-static void *judge_worker_run(void *arg)
+/* Stored answers first: each question's bundle or cache lookup, and the
+ * judgement of what it found, on the pool's threads (decoding and checking
+ * a signature cost about the same for every answer). */
+static void offline_one(void *arg, size_t i)
 {
-	struct judge_worker *w = arg;
+	struct run *rn = arg;
+	struct question *qn = &rn->qs[i];
 
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&w->lock);
-		i = w->next++;
-		pthread_mutex_unlock(&w->lock);
-		if (i >= w->nfirst)
-			return NULL;
-		judge_slot(w->rn, &w->rn->slots[w->first[i]]);
-	}
+	answer_offline(rn, qn);
+	if (qn->der != NULL && qn->first_slot != SIZE_MAX)
+		judge_slot(rn, &rn->slots[qn->first_slot]);
 }
 
-/* Each distinct answer costs a signature check and a responder chain: the
- * first slot of every question is judged on a few threads, the others then
- * copy the judgement (judge_slot). */
-static void judge_all(struct run *rn)
+/* The answers that came from the responder. */
+static void judge_one(void *arg, size_t i)
 {
-	struct judge_worker w = {.rn = rn, .lock = PTHREAD_MUTEX_INITIALIZER};
-	pthread_t th[4];
-	int nth = 0;
+	struct run *rn = arg;
+	struct question *qn = &rn->qs[i];
 
-	w.first = calloc(rn->nslots ? rn->nslots : 1, sizeof(*w.first));
-	if (w.first != NULL) {
-		for (size_t i = 0; i < rn->nslots; i++) {
-			bool seen = false;
-			for (size_t k = 0; k < w.nfirst && !seen; k++)
-				seen = rn->slots[w.first[k]].qn == rn->slots[i].qn;
-			if (!seen)
-				w.first[w.nfirst++] = i;
-		}
-		for (; nth < 4 && (size_t)nth + 1 < w.nfirst; nth++)
-			if (pthread_create(&th[nth], NULL, judge_worker_run, &w) != 0)
-				break;
-		judge_worker_run(&w);
-		for (int t = 0; t < nth; t++)
-			pthread_join(th[t], NULL);
-		free(w.first);
-	}
+	if (!qn->judged && qn->first_slot != SIZE_MAX)
+		judge_slot(rn, &rn->slots[qn->first_slot]);
+}
+
+/* Every slot from its question's judgement (a slot whose chain has another
+ * use or hold setting than the first is judged on its own). */
+static void judge_rest(struct run *rn)
+{
 	for (size_t i = 0; i < rn->nslots; i++)
 		judge_slot(rn, &rn->slots[i]);
 }
@@ -756,11 +767,11 @@ int ocsp_check_all(const struct gpa_ocsp_opts *o, struct gpa_ocsp_job *jobs, siz
 	for (size_t i = 0; i < njobs; i++)
 		if (plan_job(&rn, &jobs[i], e) != 0)
 			goto out;
-	for (size_t i = 0; i < rn.nq; i++)
-		answer_offline(&rn, &rn.qs[i]);
+	parallel_for(rn.nq, 0, offline_one, &rn);
 	if (!o->offline && ask_responder(&rn, e) != 0)
 		goto out;
-	judge_all(&rn);
+	parallel_for(rn.nq, 0, judge_one, &rn);
+	judge_rest(&rn);
 	if (keep_answers(&rn, e) != 0)
 		goto out;
 	for (size_t i = 0; i < njobs; i++)
@@ -769,6 +780,7 @@ int ocsp_check_all(const struct gpa_ocsp_opts *o, struct gpa_ocsp_job *jobs, siz
 out:
 	for (size_t i = 0; i < rn.nq; i++) {
 		ocsp_query_clear(&rn.qs[i].q);
+		OCSP_BASICRESP_free(rn.qs[i].bs);
 		free(rn.qs[i].der);
 	}
 	free(rn.qs);

@@ -168,5 +168,9 @@ void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp
  * 3600 s when absent). The signature is NOT checked (cache bookkeeping only).
  * 0 ok, -1 unparsable / no such response. */
 int ocsp_response_next_update(const uint8_t *der, size_t len, const char *key, time_t *next_update);
+/* The same, keeping the parsed response (the caller frees it) so that it is
+ * decoded once; NULL where ocsp_response_next_update fails. */
+OCSP_BASICRESP *ocsp_response_parse(const uint8_t *der, size_t len, const char *key,
+    time_t *next_update);
 
 #endif
