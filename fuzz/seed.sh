@@ -2,14 +2,40 @@
 # Builds fuzzing seed directories from the recorded vectors in ../shared
 # (never copied into the repository): decoded reports for fuzz_spdm and the
 # evidence JSON files for fuzz_evidence, plus the small generated seeds kept
-# in fuzz/corpus/. Usage: fuzz/seed.sh [OUTDIR]  (default build-fuzz/seeds)
+# in fuzz/corpus/, plus OCSP responses for fuzz_ocsp made here by a real
+# `openssl ocsp` over a throw-away PKI (tests/servers/mkpki.sh: not the fuzz
+# fixture's keys, so they exercise the decoder and the CertID match; the
+# fuzzer mutates its way from there). Usage: fuzz/seed.sh [OUTDIR]
+# (default build-fuzz/seeds)
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-build-fuzz/seeds}
 shared=${GPUATTEST_SHARED:-../shared}/vectors/nvidia
 mkdir -p "$out/spdm" "$out/evidence"
+out=$(cd "$out" && pwd)
 cp fuzz/corpus/spdm/* "$out/spdm/"
 cp fuzz/corpus/evidence/* "$out/evidence/"
+if command -v openssl >/dev/null; then
+	mkdir -p "$out/ocsp"
+	pki=$(mktemp -d)
+	if bash tests/servers/mkpki.sh "$pki/p" >/dev/null 2>&1; then
+		(
+			cd "$pki/p"
+			openssl ocsp -issuer ica.pem -cert leaf_good.pem -cert leaf_revoked.pem \
+			    -cert leaf_unknown.pem -reqout multi.req >/dev/null 2>&1
+			openssl ocsp -issuer ica.pem -cert leaf_good.pem -reqout one.req >/dev/null 2>&1
+			for r in one multi; do
+				openssl ocsp -index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem \
+				    -rkey ocsp_ica.key -reqin $r.req -respout "$out/ocsp/$r.der" \
+				    -ndays 1 >/dev/null 2>&1
+				openssl ocsp -index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem \
+				    -rkey ocsp_ica.key -reqin $r.req -resp_no_certs \
+				    -respout "$out/ocsp/$r-nocerts.der" >/dev/null 2>&1
+			done
+		) || true
+	fi
+	rm -rf "$pki"
+fi
 if [ ! -d "$shared" ]; then
 	echo "seed.sh: $shared not found; only the generated seeds are used" >&2
 	exit 0

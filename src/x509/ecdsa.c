@@ -52,7 +52,7 @@ int ecdsa_verify_raw_sha384(EVP_PKEY *key, const uint8_t *msg, size_t msglen,
 	if (derlen <= 0)
 		goto out;
 	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) != 1)
+	if (md == NULL || EVP_DigestVerifyInit(md, NULL, x509_md_sha384(), NULL, key) != 1)
 		goto out;
 	/* Past this point any failure is a signature that does not verify. */
 	rc = EVP_DigestVerify(md, der, (size_t)derlen, msg, msglen) == 1 ? 1 : 0;

@@ -6,7 +6,9 @@
  * intermediate certificates and RIM chains, and a long-running verifier
  * sees the same chains again and again. The memo key binds the exact DER of
  * the certificate (signature included) and of the issuer certificate
- * (hence its key), so a hit means the very same computation succeeded.
+ * (hence its key), so a hit means the very same computation succeeded. The
+ * DER digests come with the certificates (x509_der_sha256): encoding a
+ * certificate again to hash it cost more than the memory saved.
  */
 #include "x509/x509_internal.h"
 
@@ -16,13 +18,12 @@
 
 static int cache_key(X509 *cert, X509 *issuer, uint8_t out[32])
 {
-	unsigned char both[2 * EVP_MAX_MD_SIZE];
-	unsigned int l1 = 0, l2 = 0, lo = 0;
+	uint8_t both[64];
+	unsigned int lo = 0;
 
-	if (X509_digest(cert, EVP_sha256(), both, &l1) != 1 ||
-	    X509_digest(issuer, EVP_sha256(), both + l1, &l2) != 1)
+	if (x509_der_sha256(cert, both) != 0 || x509_der_sha256(issuer, both + 32) != 0)
 		return -1;
-	return EVP_Digest(both, l1 + l2, out, &lo, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	return EVP_Digest(both, sizeof(both), out, &lo, x509_md_sha256(), NULL) == 1 ? 0 : -1;
 }
 
 int sigcache_verify_cert(X509 *cert, X509 *issuer)

@@ -333,6 +333,227 @@ static void test_explicit_trust_does_not_authorise(void)
 	X509_free(root);
 }
 
+/* ---- the shape of a response -------------------------------------------- */
+
+/* Appends tag + DER length + content to out (which has room). */
+static size_t put_tlv(uint8_t *out, uint8_t tag, const uint8_t *content, size_t n)
+{
+	size_t k = 0;
+
+	out[k++] = tag;
+	if (n < 0x80) {
+		out[k++] = (uint8_t)n;
+	} else if (n < 0x100) {
+		out[k++] = 0x81;
+		out[k++] = (uint8_t)n;
+	} else {
+		out[k++] = 0x82;
+		out[k++] = (uint8_t)(n >> 8);
+		out[k++] = (uint8_t)n;
+	}
+	memmove(out + k, content, n);
+	return k + n;
+}
+
+/* The element at *p: moves *p past it; its content in (*c, *n). */
+static size_t get_tlv(const uint8_t **p, const uint8_t **c, size_t *n)
+{
+	const unsigned char *q = *p, *start = *p;
+	long len;
+	int tag, cls;
+
+	if (ASN1_get_object(&q, &len, &tag, &cls, 65536) & 0x80)
+		return 0;
+	*c = q;
+	*n = (size_t)len;
+	*p = q + len;
+	return (size_t)(*p - start);
+}
+
+struct resp_parts {
+	const uint8_t *tbs, *alg, *sig, *certs;	/* whole elements; certs: the SEQUENCE OF content */
+	size_t tbs_n, alg_n, sig_n, certs_n;
+};
+
+static bool split_response(const uint8_t *der, struct resp_parts *rp)
+{
+	const uint8_t *p = der, *c, *basic;
+	size_t n, bn;
+
+	/* OCSPResponse > [0] > ResponseBytes > (type, OCTET STRING) > Basic */
+	if (!get_tlv(&p, &c, &n))
+		return false;
+	p = c;
+	get_tlv(&p, &c, &n);			/* status */
+	get_tlv(&p, &c, &n);			/* [0] */
+	p = c;
+	get_tlv(&p, &c, &n);			/* ResponseBytes */
+	p = c;
+	get_tlv(&p, &c, &n);			/* responseType */
+	get_tlv(&p, &basic, &bn);		/* response */
+	p = basic;
+	get_tlv(&p, &c, &n);			/* BasicOCSPResponse */
+	p = c;
+	rp->tbs = p;
+	rp->tbs_n = get_tlv(&p, &c, &n);
+	rp->alg = p;
+	rp->alg_n = get_tlv(&p, &c, &n);
+	rp->sig = p;
+	rp->sig_n = get_tlv(&p, &c, &n);
+	get_tlv(&p, &c, &n);			/* [0] certs */
+	p = c;
+	get_tlv(&p, &rp->certs, &rp->certs_n);	/* SEQUENCE OF Certificate */
+	return rp->tbs_n && rp->alg_n && rp->sig_n && rp->certs_n;
+}
+
+/* An OCSPResponse around a BasicOCSPResponse made of the parts, with the
+ * given certs content (NULL: no certs field), extra bytes after it, and
+ * the response type's last OID byte. Returns its length in out. */
+static size_t build_response(const struct resp_parts *rp, const uint8_t *certs, size_t certs_n,
+    const uint8_t *extra, size_t extra_n, uint8_t oid_last, uint8_t *out)
+{
+	static uint8_t a[8192], b[8192];
+	const uint8_t status[] = { 0x0a, 0x01, 0x00 };
+	uint8_t oid[] = { 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, oid_last };
+	size_t n = 0, m;
+
+	memcpy(a, rp->tbs, rp->tbs_n);
+	n = rp->tbs_n;
+	memcpy(a + n, rp->alg, rp->alg_n);
+	n += rp->alg_n;
+	memcpy(a + n, rp->sig, rp->sig_n);
+	n += rp->sig_n;
+	if (certs != NULL) {
+		m = put_tlv(b, 0x30, certs, certs_n);
+		n += put_tlv(a + n, 0xa0, b, m);
+	}
+	memcpy(a + n, extra, extra_n);
+	n += extra_n;
+	m = put_tlv(b, 0x30, a, n);			/* BasicOCSPResponse */
+	n = put_tlv(a, 0x04, b, m);			/* OCTET STRING */
+	memmove(a + sizeof(oid), a, n);
+	memcpy(a, oid, sizeof(oid));
+	m = put_tlv(b, 0x30, a, n + sizeof(oid));	/* ResponseBytes */
+	n = put_tlv(a, 0xa0, b, m);			/* [0] */
+	memmove(a + sizeof(status), a, n);
+	memcpy(a, status, sizeof(status));
+	return put_tlv(out, 0x30, a, n + sizeof(status));
+}
+
+/* The answer is decoded with its certificates taken through the shared
+ * certificate cache (ocsp.c decode_basic): every shape OpenSSL's own decoder
+ * would refuse is refused, and what it would accept means the same. */
+static void test_response_encodings(void)
+{
+	static uint8_t out[16384], twice[8192];
+	struct gpa_ocsp_query q;
+	struct gpa_ocsp_opts o;
+	struct gpa_ocsp_cert r;
+	struct gpa_err e;
+	struct resp_parts rp;
+	X509 *leaf, *ica, *root, *responder;
+	X509_STORE *st;
+	STACK_OF(X509) *chain;
+	OCSP_BASICRESP *bs;
+	uint8_t *resp = NULL;
+	size_t resplen = 0, n;
+	char p[700], cmd[3000];
+	const uint8_t junk_cert[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+	const uint8_t extra[] = { 0x05, 0x00 };
+	time_t nu;
+
+	NEED();
+	leaf = load("leaf_good");
+	ica = load("ica");
+	root = load("root");
+	responder = load("ocsp_ica");
+	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -issuer ica.pem -cert leaf_good.pem "
+	    "-no_nonce -reqout enc-req.der >/dev/null 2>&1 && openssl ocsp "
+	    "-index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem -rkey ocsp_ica.key "
+	    "-reqin enc-req.der -respout enc-resp.der -ndays 1 >/dev/null 2>&1", pki);
+	CHECK_INT(spawn_sh(cmd), 0);
+	snprintf(p, sizeof(p), "%s/enc-resp.der", pki);
+	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
+	st = X509_STORE_new();
+	X509_STORE_add_cert(st, root);
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, ica);
+	ocsp_opts_default(&o);
+	if (resp == NULL || !split_response(resp, &rp)) {
+		CHECK(!"the responder's answer could not be split");
+		goto out;
+	}
+	/* As the responder sent it: valid, and the responder's certificate is
+	 * in the decoded response. */
+	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK(r.response_valid);
+	CHECK_INT(r.status, GPA_OCSP_GOOD);
+	bs = ocsp_response_parse(resp, resplen, q.key, &nu);
+	CHECK(bs != NULL && sk_X509_num(OCSP_resp_get0_certs(bs)) == 1 &&
+	    X509_cmp(sk_X509_value(OCSP_resp_get0_certs(bs), 0), responder) == 0);
+	OCSP_BASICRESP_free(bs);
+	/* The test's own encoder reproduces it byte for byte. */
+	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x01, out);
+	CHECK(n == resplen && memcmp(out, resp, n) == 0);
+	/* The responder's certificate twice: the same answer. */
+	memcpy(twice, rp.certs, rp.certs_n);
+	memcpy(twice + rp.certs_n, rp.certs, rp.certs_n);
+	n = build_response(&rp, twice, 2 * rp.certs_n, NULL, 0, 0x01, out);
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK(r.response_valid);
+	/* No certificates: the signer cannot be found, so not valid. */
+	n = build_response(&rp, NULL, 0, NULL, 0, 0x01, out);
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK(!r.response_valid);
+	CHECK_INT(r.status, GPA_OCSP_ERROR);
+	CHECK_CONTAINS(r.detail, "response signature or responder not valid");
+	/* ... unless the caller's untrusted certificates hold it. */
+	sk_X509_push(chain, responder);
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK(r.response_valid);
+	(void)sk_X509_pop(chain);
+	/* Refused shapes. */
+	n = build_response(&rp, junk_cert, sizeof(junk_cert), NULL, 0, 0x01, out);
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK_CONTAINS(r.detail, "not a");
+	CHECK(!r.response_valid);
+	n = build_response(&rp, rp.certs, rp.certs_n, extra, sizeof(extra), 0x01, out);
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK_CONTAINS(r.detail, "not a");
+	CHECK(!r.response_valid);
+	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x02, out);	/* type: nonce OID */
+	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	CHECK_CONTAINS(r.detail, "not a basic OCSP response");
+	CHECK(!r.response_valid);
+	CHECK(ocsp_response_parse(out, n, q.key, &nu) == NULL);
+	/* The outer SEQUENCE with an indefinite length (BER, not DER). */
+	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x01, out);
+	{
+		const uint8_t *c, *pp = out;
+		size_t cn;
+		uint8_t *ber = malloc(n + 4);
+		get_tlv(&pp, &c, &cn);
+		ber[0] = 0x30;
+		ber[1] = 0x80;
+		memcpy(ber + 2, c, cn);
+		ber[2 + cn] = ber[3 + cn] = 0;
+		ocsp_process_response(ber, cn + 4, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+		CHECK_CONTAINS(r.detail, "not a");
+		CHECK(!r.response_valid);
+		free(ber);
+	}
+out:
+	free(resp);
+	sk_X509_free(chain);
+	X509_STORE_free(st);
+	ocsp_query_clear(&q);
+	X509_free(leaf);
+	X509_free(ica);
+	X509_free(root);
+	X509_free(responder);
+}
+
 /* Two SingleResponses for our CertID (a request naming it twice): which
  * one counts would be the responder's choice, so neither does. */
 static void test_duplicate_answer_refused(void)
@@ -650,6 +871,7 @@ int main(void)
 	RUN(test_unauthorised_responders);
 	RUN(test_explicit_trust_does_not_authorise);
 	RUN(test_duplicate_answer_refused);
+	RUN(test_response_encodings);
 	RUN(test_freshness);
 	RUN(test_nonce);
 	RUN(test_transport_failures);

@@ -92,6 +92,13 @@ int cert_fwid(X509 *leaf, uint8_t out[48], struct gpa_err *e);
  * is costly with OpenSSL 3.0); the caller owns one reference. NULL when the
  * bytes are not exactly one certificate. */
 X509 *x509_from_der(const uint8_t *der, size_t len);
+/* SHA-256 of a certificate's DER: the exact bytes x509_from_der decoded,
+ * remembered with it, or else its encoding (X509_digest). 0 ok, -1 not. */
+int x509_der_sha256(X509 *x, uint8_t out[32]);
+/* SHA-256 and SHA-384, fetched once per process (OpenSSL 3.0 looks the
+ * algorithm up again on every use of EVP_sha256() otherwise). */
+const EVP_MD *x509_md_sha256(void);
+const EVP_MD *x509_md_sha384(void);
 
 /* Verifies a raw r||s ECDSA signature over SHA-384(msg) with key. The
  * signature must be exactly 2 * field size bytes (96 for P-384); r and s are
