@@ -427,7 +427,8 @@ static size_t build_response(const struct resp_parts *rp, const uint8_t *certs, 
 		m = put_tlv(b, 0x30, certs, certs_n);
 		n += put_tlv(a + n, 0xa0, b, m);
 	}
-	memcpy(a + n, extra, extra_n);
+	if (extra_n > 0)
+		memcpy(a + n, extra, extra_n);
 	n += extra_n;
 	m = put_tlv(b, 0x30, a, n);			/* BasicOCSPResponse */
 	n = put_tlv(a, 0x04, b, m);			/* OCTET STRING */
