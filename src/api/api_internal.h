@@ -3,6 +3,7 @@
 #ifndef GPA_API_INTERNAL_H
 #define GPA_API_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "gpuattest.h"
@@ -41,6 +42,10 @@ struct gpuattest_config {
 	struct gpa_bundle *record;		/* fetch-collateral: everything used lands here */
 	struct gpa_netglue glue;
 	struct gpa_ocsp_stage stage;
+
+	/* First use of OpenSSL and xmlsec, on a thread (api_warmup_start). */
+	pthread_t warmup;
+	bool warmup_started;
 };
 
 struct gpuattest_result {
@@ -50,6 +55,10 @@ struct gpuattest_result {
 
 /* Builds the appraise configuration (loads anchors on first use). */
 int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac);
+/* Starts loading the anchors and initialising OpenSSL and xmlsec on a
+ * thread, to overlap reading or collecting evidence; api_run waits for it
+ * once the evidence is parsed. Any failure is reported by api_run. */
+void api_warmup_start(gpuattest_config *c);
 /* Appraises set (taking ownership of its buffers) into a new result. sys
  * describes the live system the evidence was just collected from, or is
  * NULL for recorded evidence. */

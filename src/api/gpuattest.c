@@ -25,10 +25,13 @@ gpuattest_config *gpuattest_config_new(void)
 	return c;
 }
 
+static void warmup_wait(gpuattest_config *c);
+
 void gpuattest_config_free(gpuattest_config *c)
 {
 	if (c == NULL)
 		return;
+	warmup_wait(c);
 	for (int i = 0; i < c->nanchor_files; i++)
 		free(c->anchor_files[i]);
 	for (int i = 0; i < c->nrim_dirs; i++)
@@ -128,35 +131,29 @@ static int config_anchors(gpuattest_config *c, struct gpa_err *e)
 
 /* The first use of OpenSSL and xmlsec in a process costs a few milliseconds
  * (providers, configuration, the anchors' decoding): done on a thread while
- * the evidence is read. Only a warm-up: api_appraise_cfg repeats whatever
- * failed here and reports it then, after any evidence error. */
-struct warmup {
-	gpuattest_config *c;
-	pthread_t th;
-	bool started;
-};
-
+ * the evidence is read and parsed. Only a warm-up: api_appraise_cfg repeats
+ * whatever failed here and reports it then. */
 static void *warmup_run(void *arg)
 {
-	struct warmup *w = arg;
+	gpuattest_config *c = arg;
 	struct gpa_err ignored = {{0}};
 
-	if (config_anchors(w->c, &ignored) == 0)
+	if (config_anchors(c, &ignored) == 0)
 		(void)rim_global_init(&ignored);
 	return NULL;
 }
 
-static void warmup_start(gpuattest_config *c, struct warmup *w)
+void api_warmup_start(gpuattest_config *c)
 {
-	w->c = c;
-	w->started = c->anchors == NULL && pthread_create(&w->th, NULL, warmup_run, w) == 0;
+	if (!c->warmup_started && c->anchors == NULL)
+		c->warmup_started = pthread_create(&c->warmup, NULL, warmup_run, c) == 0;
 }
 
-static void warmup_wait(struct warmup *w)
+static void warmup_wait(gpuattest_config *c)
 {
-	if (w->started)
-		pthread_join(w->th, NULL);
-	w->started = false;
+	if (c->warmup_started)
+		pthread_join(c->warmup, NULL);
+	c->warmup_started = false;
 }
 
 static int set_string(char **dst, const char *v)
@@ -351,20 +348,48 @@ int gpuattest_config_insecure_allow_dev_tools(gpuattest_config *c)
 	return 0;
 }
 
+/* The configuration as far as parsing the evidence needs it. */
+static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cfg *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->at = c->at;
+	ac->have_nonce = c->have_nonce;
+	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
+	ac->nonce_generated = c->nonce_generated;
+}
+
+struct run_cfg {
+	gpuattest_config *c;
+	struct gpa_appraise_cfg basic, full;
+};
+
+/* Called by appraise_evidence once the evidence is parsed. */
+static const struct gpa_appraise_cfg *complete_cfg(void *arg, struct gpa_err *e)
+{
+	struct run_cfg *rc = arg;
+
+	warmup_wait(rc->c);
+	if (api_appraise_cfg(rc->c, &rc->full) != 0) {
+		if (e != &rc->c->err)
+			*e = rc->c->err;
+		return NULL;
+	}
+	rc->full.nonce_generated = rc->basic.nonce_generated;
+	rc->full.sys = rc->basic.sys;
+	return &rc->full;
+}
+
 int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_system_info *sys,
     gpuattest_result **res)
 {
-	struct gpa_appraise_cfg ac;
+	struct run_cfg rc = {.c = c};
 	struct gpa_system_info si;
 	gpuattest_result *r;
 
 	*res = NULL;
-	if (api_appraise_cfg(c, &ac) != 0) {
-		evidence_set_clear(set);
-		return -1;
-	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
+		warmup_wait(c);
 		evidence_set_clear(set);
 		gpa_err_set(&c->err, "out of memory");
 		return -1;
@@ -377,9 +402,12 @@ int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_syst
 	si.expect_gpus = c->expect_gpus;
 	si.expect_switches = c->expect_switches;
 	si.allow_dev_tools = c->allow_dev_tools;
-	ac.sys = &si;
-	ac.nonce_generated = c->nonce_generated;
-	if (appraise_evidence(&ac, &r->set, &r->a, &c->err) != 0) {
+	appraise_cfg_basic(c, &rc.basic);
+	rc.basic.sys = &si;
+	rc.basic.complete = complete_cfg;
+	rc.basic.complete_ctx = &rc;
+	if (appraise_evidence(&rc.basic, &r->set, &r->a, &c->err) != 0) {
+		warmup_wait(c);
 		gpuattest_result_free(r);
 		return -1;
 	}
@@ -390,28 +418,28 @@ int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_syst
 int gpuattest_verify_evidence_file(gpuattest_config *c, const char *path, gpuattest_result **res)
 {
 	struct evidence_set set;
-	struct warmup w;
-	int rc;
 
 	*res = NULL;
-	warmup_start(c, &w);
-	rc = evidence_load_json_file(path, GPA_DEV_GPU, &set, &c->err);
-	warmup_wait(&w);
-	return rc != 0 ? -1 : api_run(c, &set, NULL, res);
+	api_warmup_start(c);
+	if (evidence_load_json_file(path, GPA_DEV_GPU, &set, &c->err) != 0) {
+		warmup_wait(c);
+		return -1;
+	}
+	return api_run(c, &set, NULL, res);
 }
 
 int gpuattest_verify_report_files(gpuattest_config *c, const char *report_path,
     const char *chain_path, gpuattest_result **res)
 {
 	struct evidence_set set;
-	struct warmup w;
-	int rc;
 
 	*res = NULL;
-	warmup_start(c, &w);
-	rc = evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err);
-	warmup_wait(&w);
-	return rc != 0 ? -1 : api_run(c, &set, NULL, res);
+	api_warmup_start(c);
+	if (evidence_load_raw(report_path, chain_path, GPA_DEV_GPU, &set, &c->err) != 0) {
+		warmup_wait(c);
+		return -1;
+	}
+	return api_run(c, &set, NULL, res);
 }
 
 /* GPU and NVSwitch evidence of one system, appraised together. */
@@ -420,24 +448,22 @@ int gpuattest_verify_system_files(gpuattest_config *c, const char *gpu_path, con
 {
 	struct evidence_set gpus, sw;
 
-	struct warmup w;
-
 	*res = NULL;
 	memset(&gpus, 0, sizeof(gpus));
-	warmup_start(c, &w);
+	api_warmup_start(c);
 	if (gpu_path != NULL && evidence_load_json_file(gpu_path, GPA_DEV_GPU, &gpus, &c->err) != 0) {
-		warmup_wait(&w);
+		warmup_wait(c);
 		return -1;
 	}
 	if (evidence_load_json_file(switch_path, GPA_DEV_SWITCH, &sw, &c->err) != 0) {
-		warmup_wait(&w);
+		warmup_wait(c);
 		evidence_set_clear(&gpus);
 		return -1;
 	}
-	warmup_wait(&w);
 	if (gpus.n + sw.n > GPA_EVIDENCE_MAX_ITEMS) {
 		gpa_err_set(&c->err, "%zu GPUs and %zu NVSwitches: at most %d devices in one verification",
 		    gpus.n, sw.n, GPA_EVIDENCE_MAX_ITEMS);
+		warmup_wait(c);
 		evidence_set_clear(&gpus);
 		evidence_set_clear(&sw);
 		return -1;

@@ -111,6 +111,13 @@ struct gpa_appraise_cfg {
 	bool ocsp_cache_ok;
 	bool ocsp_answers_may_be_old;		/* offline collateral: no nonce, age reported */
 	const struct gpa_system_info *sys;	/* live system, or NULL */
+	/* Optional. Called once, after every device's evidence is parsed and
+	 * before anything that needs the anchors, the sources or the OCSP
+	 * stage: it returns the configuration to use from then on (with at,
+	 * the nonce fields and sys equal to these), or NULL with e set to stop.
+	 * Lets a caller finish slow set-up while the evidence is parsed. */
+	const struct gpa_appraise_cfg *(*complete)(void *ctx, struct gpa_err *e);
+	void *complete_ctx;
 };
 
 /* The v3 cert-chain claims object (§10.1) plus what we add for the output. */
@@ -226,7 +233,8 @@ struct gpa_appraisal {
 };
 
 /* Runs every check for every device of the set. Never fails for a
- * verification finding; returns -1 only on internal errors (memory). */
+ * verification finding; returns -1 only on internal errors (memory) or
+ * when cfg->complete stops it (its message in e). */
 int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
     struct gpa_appraisal *out, struct gpa_err *e);
 void appraisal_clear(struct gpa_appraisal *a);

@@ -586,7 +586,6 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 	memset(a, 0, sizeof(*a));
 	a->at = cfg->at;
 	a->ready_state_after = -1;
-	a->no_ocsp = cfg->ocsp == NULL;
 	a->sys.expect_gpus = a->sys.expect_switches = -1;
 	if (cfg->sys != NULL)
 		a->sys = *cfg->sys;
@@ -611,6 +610,11 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 		snprintf(d->label, sizeof(d->label), "%s %d", d->kind == GPA_DEV_GPU ? "GPU" : "NVSwitch", d->index);
 	}
 	devices_parse(cfg, set, a, nonce, jobs, t);
+	if (cfg->complete != NULL && (cfg = cfg->complete(cfg->complete_ctx, e)) == NULL)
+		goto out;
+	a->no_ocsp = cfg->ocsp == NULL;
+	for (size_t i = 0; i < set->n; i++)
+		jobs[i].cfg = cfg;
 	if (devices_crypto_and_rims(cfg, set->n, jobs, t) != 0) {
 		gpa_err_set(e, "internal error in certificate validation, or out of memory");
 		goto out;

@@ -388,6 +388,8 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	struct gpa_err e = {{0}};
 
 	memcpy(o.nonce, va->nonce, sizeof(o.nonce));
+	/* Anchors and crypto libraries get ready while the devices answer. */
+	api_warmup_start(cfg);
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
 		if (l.bad_selection) {
