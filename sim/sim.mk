@@ -48,4 +48,4 @@ $(SIM_TEST): sim/test_sim.c tests/harness.h src/collect/nvml_abi.h src/collect/n
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS_ALL) -Itests -DSIM_LIBDIR='"$(SIM_LIBDIR)"' -DSIM_BUILD_DIR='"$(BUILD)"' $(LDSAN) \
-		-o $@ sim/test_sim.c $(LDLIBS_ALL)
+		-o $@ sim/test_sim.c $(LDLIBS_ALL) $(XML_LIBS)

@@ -22,6 +22,7 @@
  * widen what an attacker may present.
  */
 #include "rim/rim.h"
+#include "rim/xmllib.h"
 
 #include <jansson.h>
 #include <libxml/globals.h>
@@ -177,6 +178,8 @@ static xmlParserInputPtr refuse_external_entity(const char *url, const char *id,
 
 static void global_init_once(void)
 {
+	if (xmllib_load(g_init_error, sizeof(g_init_error)) != 0)
+		return;
 	xmlInitParser();
 	xmlSetExternalEntityLoader(refuse_external_entity);
 	/* Quiet from the start; set again below because backend init resets it. */

@@ -376,6 +376,24 @@ rim_cases() {
 	fi
 }
 
+# libxml2 and xmlsec1 are loaded when the first RIM is read (src/rim/xmllib.c):
+# one that cannot be loaded is an error that names it, never a verdict, and
+# commands that read no RIM do not need it.
+library_cases() {
+	mkdir -p "$TMP/badlib"
+	echo "not a library" >"$TMP/badlib/libxmlsec1-openssl.so.1"
+	out=$(LD_LIBRARY_PATH="$TMP/badlib" "$GPUATTEST" verify --evidence "$AZ/gpu-evidence.json" \
+	    --rim-dir "$TMP/rims" --no-ocsp 2>&1)
+	rc=$?
+	check_no_crash "unloadable xmlsec"
+	expect_rc 2 "unloadable xmlsec"
+	expect_out "cannot load libxmlsec1-openssl.so.1" "unloadable xmlsec: message"
+	expect_no_out "VERIFICATION SUCCESSFUL" "unloadable xmlsec: no verdict"
+	out=$(LD_LIBRARY_PATH="$TMP/badlib" "$GPUATTEST" inspect "$AZ/attestation_report.bin" 2>&1)
+	rc=$?
+	expect_rc 0 "unloadable xmlsec: inspect does not need it"
+}
+
 main() {
 	need_shared || return 0
 	write_generator
@@ -387,6 +405,7 @@ main() {
 	report_file_cases
 	option_cases
 	rim_cases
+	library_cases
 }
 
 main
