@@ -161,22 +161,27 @@ static void device_parse(const struct evidence_item *it, const uint8_t expected_
 	}
 }
 
-/* Report signature and device chain: the ECDSA work. */
-static int device_crypto(const struct gpa_appraise_cfg *cfg, const struct evidence_item *it,
-    struct gpa_device_result *d)
+/* The ECDSA work of a device, in two parts so that they can run on two
+ * threads: its certificate chain, and its report's signature. */
+static int device_chain(const struct gpa_appraise_cfg *cfg, struct gpa_device_result *d)
 {
 	struct gpa_err e = {{0}};
 	struct gpa_chain_result cr;
 
 	if (!d->chain_parsed)
 		return 0;
-	check_signature(d, it);
 	memset(&cr, 0, sizeof(cr));
 	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
 		return -1;
 	chain_claims_from_result(&d->dev_chain, &cr);
 	chain_result_clear(&cr);
 	return 0;
+}
+
+static void device_report_signature(const struct evidence_item *it, struct gpa_device_result *d)
+{
+	if (d->chain_parsed)
+		check_signature(d, it);
 }
 
 /* ---- RIMs ---------------------------------------------------------------- */
@@ -472,11 +477,18 @@ static void device_parse_one(void *arg, size_t i)
 	device_parse(j->it, j->nonce, j->d);
 }
 
-static void device_crypto_task(void *arg)
+static void device_chain_task(void *arg)
 {
 	struct device_job *j = arg;
 
-	j->rc = device_crypto(j->cfg, j->it, j->d);
+	j->rc = device_chain(j->cfg, j->d);
+}
+
+static void device_signature_task(void *arg)
+{
+	struct device_job *j = arg;
+
+	device_report_signature(j->it, j->d);
 }
 
 struct rim_work {
@@ -542,12 +554,17 @@ static int devices_crypto_and_rims(const struct gpa_appraise_cfg *cfg, size_t n,
 	if (pool == NULL)
 		return -1;
 	/* The RIMs first: from a cache they come at once, from the network they
-	 * take a round trip the signature checks can fill. */
+	 * take a round trip the signature checks can fill. Then the longer
+	 * tasks before the shorter (chains check two or more signatures, a
+	 * report one), so that the last to finish is a short one. */
 	if (pool_add(pool, rim_fetch_task, &rw) != 0)
 		rim_fetch_task(&rw);
 	for (size_t i = 0; i < n; i++)
-		if (pool_add(pool, device_crypto_task, &jobs[i]) != 0)
-			device_crypto_task(&jobs[i]);
+		if (pool_add(pool, device_chain_task, &jobs[i]) != 0)
+			device_chain_task(&jobs[i]);
+	for (size_t i = 0; i < n; i++)
+		if (pool_add(pool, device_signature_task, &jobs[i]) != 0)
+			device_signature_task(&jobs[i]);
 	pool_run(pool);
 	pool_free(pool);
 	for (size_t i = 0; i < n; i++)

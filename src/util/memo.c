@@ -13,13 +13,18 @@
 
 #define MEMO_SLOTS 1024
 
+#define MEMO_INFLIGHT 32
+
 static struct {
 	pthread_mutex_t lock;
+	pthread_cond_t settled;		/* an in-flight key was settled */
 	bool enabled_set, disabled;
 	bool used[MEMO_SLOTS];
 	uint8_t key[MEMO_SLOTS][33];
 	unsigned long hits, misses;
-} memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	bool busy[MEMO_INFLIGHT];	/* keys being worked on (memo_claim) */
+	uint8_t inflight[MEMO_INFLIGHT][33];
+} memo = {.lock = PTHREAD_MUTEX_INITIALIZER, .settled = PTHREAD_COND_INITIALIZER};
 
 static size_t memo_slot(uint8_t kind, const uint8_t key[32])
 {
@@ -49,6 +54,65 @@ void memo_add(uint8_t kind, const uint8_t key[32])
 		memo.key[s][0] = kind;
 		memcpy(memo.key[s] + 1, key, 32);
 	}
+	pthread_mutex_unlock(&memo.lock);
+}
+
+/* With the lock held. */
+static bool known(uint8_t kind, const uint8_t key[32])
+{
+	size_t s = memo_slot(kind, key);
+
+	return !memo.disabled && memo.used[s] && memo.key[s][0] == kind &&
+	    memcmp(memo.key[s] + 1, key, 32) == 0;
+}
+
+/* With the lock held: the in-flight slot of the key, or -1. */
+static int inflight_find(uint8_t kind, const uint8_t key[32])
+{
+	for (int i = 0; i < MEMO_INFLIGHT; i++)
+		if (memo.busy[i] && memo.inflight[i][0] == kind && memcmp(memo.inflight[i] + 1, key, 32) == 0)
+			return i;
+	return -1;
+}
+
+bool memo_claim(uint8_t kind, const uint8_t key[32])
+{
+	bool hit;
+
+	pthread_mutex_lock(&memo.lock);
+	while (!memo.disabled && !known(kind, key) && inflight_find(kind, key) >= 0)
+		pthread_cond_wait(&memo.settled, &memo.lock);
+	hit = known(kind, key);
+	hit ? memo.hits++ : memo.misses++;
+	if (!hit && !memo.disabled) {
+		/* Ours to do. With no free in-flight slot others may do it too:
+		 * only time is lost. */
+		for (int i = 0; i < MEMO_INFLIGHT; i++)
+			if (!memo.busy[i]) {
+				memo.busy[i] = true;
+				memo.inflight[i][0] = kind;
+				memcpy(memo.inflight[i] + 1, key, 32);
+				break;
+			}
+	}
+	pthread_mutex_unlock(&memo.lock);
+	return hit;
+}
+
+void memo_settle(uint8_t kind, const uint8_t key[32], bool ok)
+{
+	int i;
+
+	pthread_mutex_lock(&memo.lock);
+	if (ok && !memo.disabled) {
+		size_t s = memo_slot(kind, key);
+		memo.used[s] = true;
+		memo.key[s][0] = kind;
+		memcpy(memo.key[s] + 1, key, 32);
+	}
+	if ((i = inflight_find(kind, key)) >= 0)
+		memo.busy[i] = false;
+	pthread_cond_broadcast(&memo.settled);
 	pthread_mutex_unlock(&memo.lock);
 }
 

@@ -2,7 +2,8 @@
  * Tests for util/: the strict base64 and hex codecs, RFC 3339 time, the
  * bounds-checked reader, error prefixes and capped file reads. Every
  * refusal the codecs make has a case here. The work pool runs every task
- * exactly once, those added by tasks included, on one thread or many.
+ * exactly once, those added by tasks included, on one thread or many; the
+ * memory of successes makes a second thread wait for work already started.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,81 @@ static void test_file_read(void)
 	CHECK_CONTAINS(e.msg, "not a regular file");
 }
 
+/* ---- memory of successes --------------------------------------------------- */
+
+struct claimer {
+	uint8_t key[32];
+	bool hit;
+	int order;		/* when it returned, from a shared counter */
+};
+
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+static int claim_counter;
+
+static void *claim_run(void *arg)
+{
+	struct claimer *c = arg;
+
+	c->hit = memo_claim(MEMO_CERT_SIGNATURE, c->key);
+	pthread_mutex_lock(&claim_lock);
+	c->order = ++claim_counter;
+	pthread_mutex_unlock(&claim_lock);
+	return NULL;
+}
+
+static void test_memo(void)
+{
+	uint8_t k1[32], k2[32];
+	struct claimer c;
+	pthread_t th;
+
+	memset(k1, 0x11, sizeof(k1));
+	memset(k2, 0x22, sizeof(k2));
+	memo_set_enabled(true);
+	CHECK(!memo_has(MEMO_CERT_SIGNATURE, k1));
+	memo_add(MEMO_CERT_SIGNATURE, k1);
+	CHECK(memo_has(MEMO_CERT_SIGNATURE, k1));
+	CHECK(!memo_has(MEMO_RIM_SIGNATURE, k1));	/* kinds are separate */
+	CHECK(memo_claim(MEMO_CERT_SIGNATURE, k1));
+
+	/* k2 is claimed here; another thread asking for it waits until it is
+	 * settled, then finds it known. */
+	CHECK(!memo_claim(MEMO_CERT_SIGNATURE, k2));
+	memcpy(c.key, k2, sizeof(k2));
+	claim_counter = 0;
+	CHECK_INT(pthread_create(&th, NULL, claim_run, &c), 0);
+	usleep(50000);
+	pthread_mutex_lock(&claim_lock);
+	CHECK_INT(claim_counter, 0);		/* still waiting */
+	claim_counter = 1;			/* the settle comes first */
+	pthread_mutex_unlock(&claim_lock);
+	memo_settle(MEMO_CERT_SIGNATURE, k2, true);
+	pthread_join(th, NULL);
+	CHECK(c.hit);
+	CHECK_INT(c.order, 2);
+
+	/* A failure is not remembered: the waiting thread must do the work. */
+	memset(k2, 0x33, sizeof(k2));
+	CHECK(!memo_claim(MEMO_CERT_SIGNATURE, k2));
+	memcpy(c.key, k2, sizeof(k2));
+	CHECK_INT(pthread_create(&th, NULL, claim_run, &c), 0);
+	usleep(20000);
+	memo_settle(MEMO_CERT_SIGNATURE, k2, false);
+	pthread_join(th, NULL);
+	CHECK(!c.hit);
+	memo_settle(MEMO_CERT_SIGNATURE, k2, false);	/* the second thread's outcome */
+	CHECK(!memo_has(MEMO_CERT_SIGNATURE, k2));
+
+	/* Turned off: nothing is known, nothing waits, and it forgets. */
+	memo_set_enabled(false);
+	CHECK(!memo_claim(MEMO_CERT_SIGNATURE, k1));
+	CHECK(!memo_claim(MEMO_CERT_SIGNATURE, k1));
+	memo_settle(MEMO_CERT_SIGNATURE, k1, true);
+	CHECK(!memo_has(MEMO_CERT_SIGNATURE, k1));
+	memo_set_enabled(true);
+	CHECK(!memo_has(MEMO_CERT_SIGNATURE, k1));
+}
+
 /* ---- work pool ----------------------------------------------------------- */
 
 struct pool_probe {
@@ -401,6 +477,7 @@ int main(void)
 	RUN(test_reader);
 	RUN(test_err_and_strings);
 	RUN(test_file_read);
+	RUN(test_memo);
 	RUN(test_pool);
 	RUN(test_parallel_for);
 	return harness_done("util");

@@ -82,6 +82,13 @@ int random_bytes(void *buf, size_t n);
 enum { MEMO_CERT_SIGNATURE = 1, MEMO_RIM_SIGNATURE = 2 };
 bool memo_has(uint8_t kind, const uint8_t key[32]);
 void memo_add(uint8_t kind, const uint8_t key[32]);
+/* The same for work several threads may start at once (the intermediates
+ * every GPU chain shares): true when the key is known; false when the
+ * caller must do the work and then call memo_settle with its outcome. A
+ * caller whose key another thread is working on waits for that outcome
+ * first, so the work is done once. */
+bool memo_claim(uint8_t kind, const uint8_t key[32]);
+void memo_settle(uint8_t kind, const uint8_t key[32], bool ok);
 void memo_set_enabled(bool on);
 void memo_stats(unsigned long *hits, unsigned long *misses);
 

@@ -30,18 +30,18 @@ int sigcache_verify_cert(X509 *cert, X509 *issuer)
 {
 	EVP_PKEY *key = X509_get0_pubkey(issuer);
 	uint8_t k[32];
-	bool keyed;
+	bool keyed, ok;
 
 	if (key == NULL)
 		return 0;
 	keyed = cache_key(cert, issuer, k) == 0;
-	if (keyed && memo_has(MEMO_CERT_SIGNATURE, k))
+	if (!keyed)
+		return X509_verify(cert, key) == 1;
+	if (memo_claim(MEMO_CERT_SIGNATURE, k))
 		return 1;
-	if (X509_verify(cert, key) != 1)
-		return 0;
-	if (keyed)
-		memo_add(MEMO_CERT_SIGNATURE, k);
-	return 1;
+	ok = X509_verify(cert, key) == 1;
+	memo_settle(MEMO_CERT_SIGNATURE, k, ok);
+	return ok;
 }
 
 void sigcache_set_enabled(bool on)
