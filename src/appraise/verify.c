@@ -197,14 +197,12 @@ struct rim_slot {
 	struct rim *rim;
 	char load_error[512];
 	struct gpa_chain_claims chain;
+	const struct gpa_appraise_cfg *cfg;	/* what it is loaded with (rim_load_task) */
 };
-
-struct rim_load_job;
 
 struct rim_table {
 	size_t n;
 	struct rim_slot slot[2 * GPA_EVIDENCE_MAX_ITEMS];
-	struct rim_load_job *load_jobs;		/* one per slot, while loading */
 };
 
 
@@ -498,31 +496,26 @@ struct rim_work {
 	int rc;
 };
 
-struct rim_load_job {
-	const struct gpa_appraise_cfg *cfg;
-	struct rim_slot *s;
-};
-
 static void rim_load_task(void *arg)
 {
-	struct rim_load_job *j = arg;
+	struct rim_slot *s = arg;
 
-	load_rim(j->cfg, j->s);
+	load_rim(s->cfg, s);
 }
 
 static void rim_fetch_task(void *arg)
 {
 	struct rim_work *w = arg;
-	struct rim_load_job *jobs = w->t->load_jobs;
 
 	if (fetch_rims(w->cfg, w->t) != 0) {
 		w->rc = -1;
 		return;
 	}
 	for (size_t i = 0; i < w->t->n; i++) {
-		jobs[i] = (struct rim_load_job){w->cfg, &w->t->slot[i]};
-		if (w->t->slot[i].buf != NULL && pool_add_first(w->pool, rim_load_task, &jobs[i]) != 0)
-			rim_load_task(&jobs[i]);
+		struct rim_slot *s = &w->t->slot[i];
+		s->cfg = w->cfg;
+		if (s->buf != NULL && pool_add_first(w->pool, rim_load_task, s) != 0)
+			rim_load_task(s);
 	}
 }
 
@@ -609,9 +602,7 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 	a->dev = calloc(set->n ? set->n : 1, sizeof(*a->dev));
 	jobs = calloc(set->n ? set->n : 1, sizeof(*jobs));
 	t = calloc(1, sizeof(*t));
-	if (t != NULL)
-		t->load_jobs = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, sizeof(struct rim_load_job));
-	if (a->dev == NULL || jobs == NULL || t == NULL || t->load_jobs == NULL) {
+	if (a->dev == NULL || jobs == NULL || t == NULL) {
 		gpa_err_set(e, "out of memory");
 		goto out;
 	}
@@ -678,7 +669,6 @@ out:
 			free(t->slot[i].buf);
 			rim_free(t->slot[i].rim);
 		}
-		free(t->load_jobs);
 		free(t);
 	}
 	free(jobs);
