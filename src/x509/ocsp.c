@@ -66,15 +66,31 @@ int ocsp_certid_key(const OCSP_CERTID *id, char out[65])
 	return 0;
 }
 
-int ocsp_query_init(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, struct gpa_err *e)
+/* The SHA-1 CertID of cert and its cache / bundle key. */
+static OCSP_CERTID *certid(X509 *cert, X509 *issuer, char key[65], struct gpa_err *e)
+{
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+
+	if (id == NULL || ocsp_certid_key(id, key) != 0) {
+		OCSP_CERTID_free(id);
+		gpa_err_openssl(e, "OCSP: cannot build a request");
+		return NULL;
+	}
+	return id;
+}
+
+/* A query around an id from certid() (owned by q from here on). */
+static int query_from_id(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, OCSP_CERTID *id,
+    const char key[65], struct gpa_err *e)
 {
 	OCSP_CERTID *copy = NULL;
 
 	memset(q, 0, sizeof(*q));
 	q->cert = cert;
 	q->issuer = issuer;
-	if ((q->id = OCSP_cert_to_id(EVP_sha1(), cert, issuer)) == NULL ||
-	    (q->req = OCSP_REQUEST_new()) == NULL ||
+	q->id = id;
+	memcpy(q->key, key, sizeof(q->key));
+	if ((q->req = OCSP_REQUEST_new()) == NULL ||
 	    (copy = OCSP_CERTID_dup(q->id)) == NULL ||
 	    OCSP_request_add0_id(q->req, copy) == NULL) {
 		OCSP_CERTID_free(copy);
@@ -82,13 +98,23 @@ int ocsp_query_init(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, struct g
 		ocsp_query_clear(q);
 		return -1;
 	}
-	if (OCSP_request_add1_nonce(q->req, NULL, GPA_OCSP_NONCE_LEN) != 1 ||
-	    ocsp_certid_key(q->id, q->key) != 0) {
+	if (OCSP_request_add1_nonce(q->req, NULL, GPA_OCSP_NONCE_LEN) != 1) {
 		gpa_err_openssl(e, "OCSP: cannot add a nonce");
 		ocsp_query_clear(q);
 		return -1;
 	}
 	return 0;
+}
+
+int ocsp_query_init(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, struct gpa_err *e)
+{
+	char key[65];
+	OCSP_CERTID *id;
+
+	memset(q, 0, sizeof(*q));
+	if ((id = certid(cert, issuer, key, e)) == NULL)
+		return -1;
+	return query_from_id(q, cert, issuer, id, key, e);
 }
 
 void ocsp_query_clear(struct gpa_ocsp_query *q)
@@ -573,15 +599,21 @@ static struct question *find_or_add_question(struct run *rn, X509 *cert, X509 *i
     struct gpa_err *e)
 {
 	struct gpa_ocsp_query q;
+	OCSP_CERTID *id;
+	char key[65];
 
-	if (ocsp_query_init(&q, cert, issuer, e) != 0)
+	/* The request (and its nonce) only for a certificate not yet asked
+	 * about: the GPUs' chains share their intermediates. */
+	if ((id = certid(cert, issuer, key, e)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < rn->nq; i++) {
-		if (strcmp(rn->qs[i].q.key, q.key) == 0) {
-			ocsp_query_clear(&q);
+		if (strcmp(rn->qs[i].q.key, key) == 0) {
+			OCSP_CERTID_free(id);
 			return &rn->qs[i];
 		}
 	}
+	if (query_from_id(&q, cert, issuer, id, key, e) != 0)
+		return NULL;
 	memset(&rn->qs[rn->nq], 0, sizeof(rn->qs[rn->nq]));
 	rn->qs[rn->nq].q = q;
 	rn->qs[rn->nq].http_index = -1;
