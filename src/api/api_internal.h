@@ -53,8 +53,6 @@ struct gpuattest_result {
 	struct gpa_appraisal a;
 };
 
-/* Builds the appraise configuration (loads anchors on first use). */
-int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac);
 /* Starts loading the anchors and initialising OpenSSL and xmlsec on a
  * thread, to overlap reading or collecting evidence; api_run waits for it
  * once the evidence is parsed. Any failure is reported by api_run. */

@@ -304,11 +304,22 @@ static void record_rim(void *arg, const char *id, const uint8_t *buf, size_t len
 	bundle_add_rim(arg, id, buf, len, &e);
 }
 
-int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
+/* The configuration as far as parsing the evidence needs it. */
+static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cfg *ac)
+{
+	memset(ac, 0, sizeof(*ac));
+	ac->at = c->at;
+	ac->have_nonce = c->have_nonce;
+	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
+	ac->nonce_generated = c->nonce_generated;
+}
+
+/* The whole configuration (loads the anchors on first use). */
+static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 {
 	struct gpa_err e;
 
-	memset(ac, 0, sizeof(*ac));
+	appraise_cfg_basic(c, ac);
 	if (config_anchors(c, &c->err) != 0)
 		return -1;
 	if (rim_global_init(&e) != 0) {
@@ -318,9 +329,6 @@ int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 	if (config_network(c) != 0)
 		return -1;
 	ac->anchors = c->anchors;
-	ac->at = c->at;
-	ac->have_nonce = c->have_nonce;
-	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
 	for (int i = 0; i < c->nrim_dirs && ac->nsources < 3; i++) {
 		c->rim_dir_src[i].dir = c->rim_dirs[i];
 		c->rim_dir_src[i].on_found = c->record ? record_rim : NULL;
@@ -330,7 +338,6 @@ int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 	netglue_rim_source(&c->glue, &ac->sources[ac->nsources++]);
 	ac->insecure_no_ocsp = c->insecure_no_ocsp;
 	ac->ocsp = c->insecure_no_ocsp ? NULL : &c->stage;
-	ac->allow_hold_rim = c->allow_hold_rim;
 	ac->ocsp_cache_ok = c->ocsp_cache_ok;
 	ac->ocsp_answers_may_be_old = c->offline || c->collateral_path != NULL;
 	return 0;
@@ -346,16 +353,6 @@ int gpuattest_config_insecure_allow_dev_tools(gpuattest_config *c)
 {
 	c->allow_dev_tools = true;
 	return 0;
-}
-
-/* The configuration as far as parsing the evidence needs it. */
-static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cfg *ac)
-{
-	memset(ac, 0, sizeof(*ac));
-	ac->at = c->at;
-	ac->have_nonce = c->have_nonce;
-	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
-	ac->nonce_generated = c->nonce_generated;
 }
 
 struct run_cfg {
@@ -374,7 +371,6 @@ static const struct gpa_appraise_cfg *complete_cfg(void *arg, struct gpa_err *e)
 			*e = rc->c->err;
 		return NULL;
 	}
-	rc->full.nonce_generated = rc->basic.nonce_generated;
 	rc->full.sys = rc->basic.sys;
 	return &rc->full;
 }

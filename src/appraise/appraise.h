@@ -107,7 +107,6 @@ struct gpa_appraise_cfg {
 	int nsources;
 	struct gpa_ocsp_stage *ocsp;		/* NULL: revocation not checked */
 	bool insecure_no_ocsp;			/* the user chose to skip revocation */
-	bool allow_hold_rim;			/* certificateHold accepted on RIM chains */
 	bool ocsp_cache_ok;
 	bool ocsp_answers_may_be_old;		/* offline collateral: no nonce, age reported */
 	const struct gpa_system_info *sys;	/* live system, or NULL */

@@ -18,7 +18,7 @@
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t settled;		/* an in-flight key was settled */
-	bool enabled_set, disabled;
+	bool disabled;
 	bool used[MEMO_SLOTS];
 	uint8_t key[MEMO_SLOTS][33];
 	unsigned long hits, misses;
@@ -31,32 +31,6 @@ static size_t memo_slot(uint8_t kind, const uint8_t key[32])
 	return ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)kind << 4) % MEMO_SLOTS;
 }
 
-bool memo_has(uint8_t kind, const uint8_t key[32])
-{
-	size_t s = memo_slot(kind, key);
-	bool hit;
-
-	pthread_mutex_lock(&memo.lock);
-	hit = !memo.disabled && memo.used[s] && memo.key[s][0] == kind &&
-	    memcmp(memo.key[s] + 1, key, 32) == 0;
-	hit ? memo.hits++ : memo.misses++;
-	pthread_mutex_unlock(&memo.lock);
-	return hit;
-}
-
-void memo_add(uint8_t kind, const uint8_t key[32])
-{
-	size_t s = memo_slot(kind, key);
-
-	pthread_mutex_lock(&memo.lock);
-	if (!memo.disabled) {
-		memo.used[s] = true;
-		memo.key[s][0] = kind;
-		memcpy(memo.key[s] + 1, key, 32);
-	}
-	pthread_mutex_unlock(&memo.lock);
-}
-
 /* With the lock held. */
 static bool known(uint8_t kind, const uint8_t key[32])
 {
@@ -64,6 +38,36 @@ static bool known(uint8_t kind, const uint8_t key[32])
 
 	return !memo.disabled && memo.used[s] && memo.key[s][0] == kind &&
 	    memcmp(memo.key[s] + 1, key, 32) == 0;
+}
+
+/* With the lock held. */
+static void remember(uint8_t kind, const uint8_t key[32])
+{
+	size_t s = memo_slot(kind, key);
+
+	if (memo.disabled)
+		return;
+	memo.used[s] = true;
+	memo.key[s][0] = kind;
+	memcpy(memo.key[s] + 1, key, 32);
+}
+
+bool memo_has(uint8_t kind, const uint8_t key[32])
+{
+	bool hit;
+
+	pthread_mutex_lock(&memo.lock);
+	hit = known(kind, key);
+	hit ? memo.hits++ : memo.misses++;
+	pthread_mutex_unlock(&memo.lock);
+	return hit;
+}
+
+void memo_add(uint8_t kind, const uint8_t key[32])
+{
+	pthread_mutex_lock(&memo.lock);
+	remember(kind, key);
+	pthread_mutex_unlock(&memo.lock);
 }
 
 /* With the lock held: the in-flight slot of the key, or -1. */
@@ -104,12 +108,8 @@ void memo_settle(uint8_t kind, const uint8_t key[32], bool ok)
 	int i;
 
 	pthread_mutex_lock(&memo.lock);
-	if (ok && !memo.disabled) {
-		size_t s = memo_slot(kind, key);
-		memo.used[s] = true;
-		memo.key[s][0] = kind;
-		memcpy(memo.key[s] + 1, key, 32);
-	}
+	if (ok)
+		remember(kind, key);
 	if ((i = inflight_find(kind, key)) >= 0)
 		memo.busy[i] = false;
 	pthread_cond_broadcast(&memo.settled);

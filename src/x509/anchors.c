@@ -95,13 +95,12 @@ static int anchor_add_one(struct gpa_anchors *a, enum gpa_anchor_use use, X509 *
 
 static int sha256_matches(X509 *c, const char *want_hex)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	uint8_t md[32];
+	char hex[65];
 
-	if (X509_digest(c, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+	if (x509_der_sha256(c, md) != 0)
 		return 0;
-	hex_encode(md, mdlen, hex);
+	hex_encode(md, sizeof(md), hex);
 	return strcmp(hex, want_hex) == 0;
 }
 
