@@ -19,16 +19,6 @@
 
 #define BUNDLE_FORMAT "gpuattest-collateral"
 
-static bool ocsp_key_valid(const char *k)
-{
-	size_t i;
-
-	for (i = 0; k[i]; i++)
-		if (!((k[i] >= '0' && k[i] <= '9') || (k[i] >= 'a' && k[i] <= 'f')))
-			return false;
-	return i == 64;
-}
-
 struct gpa_bundle *bundle_new(void)
 {
 	return calloc(1, sizeof(struct gpa_bundle));
@@ -127,7 +117,7 @@ int bundle_add_rim(struct gpa_bundle *b, const char *id, const uint8_t *xml, siz
 int bundle_add_ocsp(struct gpa_bundle *b, const char *key, const uint8_t *der, size_t len,
     struct gpa_err *e)
 {
-	if (key == NULL || !ocsp_key_valid(key)) {
+	if (key == NULL || !hex64_lower_valid(key)) {
 		gpa_err_set(e, "bundle: bad OCSP key");
 		return -1;
 	}

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "net/rimsvc.h"
@@ -28,16 +27,6 @@
 struct gpa_cache {
 	char root[PATH_MAX];
 };
-
-static bool key_valid(const char *key)
-{
-	size_t i;
-
-	for (i = 0; key[i]; i++)
-		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
-			return false;
-	return i == 64;
-}
 
 int cache_default_dir(char *buf, size_t len, struct gpa_err *e)
 {
@@ -137,14 +126,6 @@ const char *cache_root(const struct gpa_cache *c)
 	return c->root;
 }
 
-static void sha256_hex(const uint8_t *p, size_t n, char out[65])
-{
-	uint8_t md[SHA256_DIGEST_LENGTH];
-
-	SHA256(p, n, md);
-	hex_encode(md, sizeof(md), out);
-}
-
 int cache_rim_put(struct gpa_cache *c, const char *id, const uint8_t *xml, size_t len,
     struct gpa_err *e)
 {
@@ -158,7 +139,7 @@ int cache_rim_put(struct gpa_cache *c, const char *id, const uint8_t *xml, size_
 		gpa_err_set(e, "cache: RIM %s: %zu bytes", id, len);
 		return -1;
 	}
-	sha256_hex(xml, len, hex);
+	x509_sha256_hex(xml, len, hex);
 	if (sub(c, doc, sizeof(doc), "rims", hex, ".xml") != 0 ||
 	    sub(c, idx, sizeof(idx), "rims/by-id", id, NULL) != 0) {
 		gpa_err_set(e, "cache: path too long");
@@ -184,7 +165,7 @@ static int read_index(const struct gpa_cache *c, const char *id, char hex[65])
 	if (sub(c, idx, sizeof(idx), "rims/by-id", id, NULL) != 0 ||
 	    file_read(idx, 64, &buf, &len, &ignore) != 0)
 		return 0;
-	ok = len == 64 && (memcpy(hex, buf, 64), hex[64] = 0, key_valid(hex));
+	ok = len == 64 && (memcpy(hex, buf, 64), hex[64] = 0, hex64_lower_valid(hex));
 	free(buf);
 	return ok ? 1 : -1;
 }
@@ -210,7 +191,7 @@ int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *le
 	if (sub(c, doc, sizeof(doc), "rims", hex, ".xml") != 0 ||
 	    file_read(doc, GPA_RIM_MAX_BYTES, xml, len, &ignore) != 0)
 		return 0;
-	sha256_hex(*xml, *len, got);
+	x509_sha256_hex(*xml, *len, got);
 	if (strcmp(got, hex) != 0) {
 		/* Damaged on disk: drop it and let the next source answer. */
 		free(*xml);
@@ -228,7 +209,7 @@ int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, siz
 	char path[PATH_MAX];
 	time_t nu;
 
-	if (!key_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
+	if (!hex64_lower_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
 		gpa_err_set(e, "cache: bad OCSP key");
 		return -1;
 	}
@@ -255,7 +236,7 @@ int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **de
 	*len = 0;
 	if (parsed != NULL)
 		*parsed = NULL;
-	if (!key_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
+	if (!hex64_lower_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
 		gpa_err_set(e, "cache: bad OCSP key");
 		return -1;
 	}
@@ -283,11 +264,10 @@ int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **de
 static int rim_signer_not_after(const uint8_t *xml, size_t len, time_t *out)
 {
 	const char *s = (const char *)xml, *open, *start, *end;
+	char not_before[21], not_after[21];
 	uint8_t *der = NULL;
 	size_t dlen = 0;
-	const unsigned char *p;
 	X509 *x;
-	struct tm tm;
 	int rc = -1;
 
 	if (len == 0 || memchr(xml, '\0', len) != NULL || (open = strstr(s, "X509Certificate>")) == NULL)
@@ -296,11 +276,9 @@ static int rim_signer_not_after(const uint8_t *xml, size_t len, time_t *out)
 	if ((end = strchr(start, '<')) == NULL ||
 	    b64_decode(start, (size_t)(end - start), true, &der, &dlen) != 0)
 		return -1;
-	p = der;
-	if ((x = d2i_X509(NULL, &p, (long)dlen)) != NULL && p == der + dlen &&
-	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
-		*out = timegm(&tm);
-		rc = 0;
+	if ((x = x509_from_der(der, dlen)) != NULL) {
+		cert_validity(x, not_before, not_after);
+		rc = time_parse_rfc3339(not_after, out) == 0 ? 0 : -1;
 	}
 	X509_free(x);
 	free(der);
@@ -374,7 +352,7 @@ static int list_one(void *arg, const char *name)
 		snprintf(en->name, sizeof(en->name), "%s", name);
 		got = cache_rim_get(l->c, name, &buf, &len, &ignore);
 		if (got == 1) {
-			sha256_hex(buf, len, en->sha256);
+			x509_sha256_hex(buf, len, en->sha256);
 			en->size = len;
 			if (rim_signer_not_after(buf, len, &en->expires) == 0)
 				en->expired = en->expires < l->now;
@@ -388,8 +366,8 @@ static int list_one(void *arg, const char *name)
 		return 0;
 	memcpy(key, name, 64);
 	key[64] = 0;
-	if (!key_valid(key) || (en = lister_add(l)) == NULL)
-		return key_valid(key) ? -1 : 0;
+	if (!hex64_lower_valid(key) || (en = lister_add(l)) == NULL)
+		return hex64_lower_valid(key) ? -1 : 0;
 	en->kind = GPA_CACHE_OCSP;
 	snprintf(en->name, sizeof(en->name), "%s", key);
 	{

@@ -159,7 +159,8 @@ int http_opts_from_env(struct gpa_http_opts *o, struct gpa_err *e)
 	return 0;
 }
 
-bool http_status_transient(long status)
+/* Whether an HTTP status is retried (408, 429, 500, 502, 503, 504). */
+static bool http_status_transient(long status)
 {
 	return status == 408 || status == 429 || status == 500 || status == 502 ||
 	    status == 503 || status == 504;

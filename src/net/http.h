@@ -98,7 +98,4 @@ int http_perform_all(const struct gpa_http_opts *o, const struct gpa_http_req *r
     struct gpa_http_resp *resps, size_t n, struct gpa_err *e);
 void http_resp_clear(struct gpa_http_resp *r);
 
-/* Whether an HTTP status is retried (408, 429, 500, 502, 503, 504). */
-bool http_status_transient(long status);
-
 #endif

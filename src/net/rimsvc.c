@@ -41,17 +41,6 @@ bool rim_id_valid(const char *id)
 	return true;
 }
 
-const char *rim_fetch_status_name(enum gpa_rim_fetch_status s)
-{
-	switch (s) {
-	case GPA_RIM_FETCH_OK: return "ok";
-	case GPA_RIM_FETCH_NOT_FOUND: return "not-found";
-	case GPA_RIM_FETCH_FORBIDDEN: return "forbidden";
-	case GPA_RIM_FETCH_ERROR: return "error";
-	}
-	return "error";
-}
-
 const char *rim_source_name(enum gpa_rim_source s)
 {
 	switch (s) {

@@ -39,7 +39,6 @@ enum gpa_rim_fetch_status {
 	GPA_RIM_FETCH_FORBIDDEN,	/* 401 / 403: service key */
 	GPA_RIM_FETCH_ERROR,		/* network, server, or a malformed / mismatching answer */
 };
-const char *rim_fetch_status_name(enum gpa_rim_fetch_status s); /* "ok", "not-found", "forbidden", "error" */
 
 enum gpa_rim_source {
 	GPA_RIM_FROM_NONE,

@@ -225,3 +225,13 @@ bool str_endswith(const char *s, const char *suffix)
 	size_t ls = strlen(s), lf = strlen(suffix);
 	return ls >= lf && memcmp(s + ls - lf, suffix, lf) == 0;
 }
+
+bool hex64_lower_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
+}

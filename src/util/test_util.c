@@ -108,6 +108,24 @@ static void test_hex(void)
 {
 	uint8_t out[8];
 	char s[17];
+	char k[66];
+
+	/* Cache and bundle keys: 64 lowercase hex digits, nothing else. */
+	memset(k, 'a', 64);
+	k[64] = 0;
+	CHECK(hex64_lower_valid(k));
+	k[10] = 'A';
+	CHECK(!hex64_lower_valid(k));
+	k[10] = 'g';
+	CHECK(!hex64_lower_valid(k));
+	k[10] = '0';
+	k[63] = 0;
+	CHECK(!hex64_lower_valid(k));
+	k[63] = '9';
+	k[64] = '9';
+	k[65] = 0;
+	CHECK(!hex64_lower_valid(k));
+	CHECK(!hex64_lower_valid(""));
 
 	CHECK_INT(hex_decode("00ff7Fa0", 8, out, sizeof(out), false), 4);
 	CHECK(memcmp(out, "\x00\xff\x7f\xa0", 4) == 0);

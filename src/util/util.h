@@ -48,6 +48,8 @@ const uint8_t *rd_bytes(struct gpa_rd *r, size_t n);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Exactly 64 lowercase hex digits (a SHA-256 in hex: cache and bundle keys). */
+bool hex64_lower_valid(const char *s);
 void hex_encode_upper(const uint8_t *in, size_t n, char *out);
 /* malloc'd lowercase hex; NULL on allocation failure. */
 char *hex_dup(const uint8_t *in, size_t n);

@@ -56,6 +56,18 @@ const EVP_MD *x509_md_sha384(void)
 	return sha384 != NULL ? sha384 : EVP_sha384();
 }
 
+void x509_sha256_hex(const void *p, size_t n, char out[65])
+{
+	uint8_t md[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(p, n, md, &len, x509_md_sha256(), NULL) != 1 || len != sizeof(md)) {
+		out[0] = '\0';
+		return;
+	}
+	hex_encode(md, sizeof(md), out);
+}
+
 int x509_der_sha256(X509 *x, uint8_t out[32])
 {
 	const uint8_t *d;

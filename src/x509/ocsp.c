@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
 #include "net/bundle.h"
 #include "net/cache.h"
@@ -54,16 +53,14 @@ void ocsp_opts_default(struct gpa_ocsp_opts *o)
 int ocsp_certid_key(const OCSP_CERTID *id, char out[65])
 {
 	unsigned char *der = NULL;
-	uint8_t md[SHA256_DIGEST_LENGTH];
 	int n = i2d_OCSP_CERTID(id, &der);
 
 	out[0] = 0;
 	if (n <= 0)
 		return -1;
-	SHA256(der, (size_t)n, md);
+	x509_sha256_hex(der, (size_t)n, out);
 	OPENSSL_free(der);
-	hex_encode(md, sizeof(md), out);
-	return 0;
+	return out[0] != 0 ? 0 : -1;
 }
 
 /* The SHA-1 CertID of cert and its cache / bundle key. */

@@ -26,7 +26,7 @@ static int cache_key(X509 *cert, X509 *issuer, uint8_t out[32])
 	return EVP_Digest(both, sizeof(both), out, &lo, x509_md_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-int sigcache_verify_cert(X509 *cert, X509 *issuer)
+static int sigcache_verify_cert(X509 *cert, X509 *issuer)
 {
 	EVP_PKEY *key = X509_get0_pubkey(issuer);
 	uint8_t k[32];

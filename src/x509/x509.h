@@ -98,6 +98,8 @@ int x509_der_sha256(X509 *x, uint8_t out[32]);
 /* SHA-256 and SHA-384, fetched once per process (OpenSSL 3.0 looks the
  * algorithm up again on every use of EVP_sha256() otherwise). */
 const EVP_MD *x509_md_sha256(void);
+/* SHA-256 of n bytes as 64 lowercase hex digits. */
+void x509_sha256_hex(const void *p, size_t n, char out[65]);
 const EVP_MD *x509_md_sha384(void);
 
 /* Verifies a raw r||s ECDSA signature over SHA-384(msg) with key. The

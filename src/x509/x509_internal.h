@@ -20,9 +20,8 @@ bool anchors_contains(const struct gpa_anchors *a, enum gpa_anchor_use use, X509
 int anchors_add_pinned(struct gpa_anchors *a, enum gpa_anchor_use use, const char *pem,
     const char *sha256_hex, const char *name, struct gpa_err *e);
 
-/* sigcache.c: X509_verify with a process-wide memory of successes, and the
- * X509_STORE_CTX verify function that uses it for every link of a path. */
-int sigcache_verify_cert(X509 *cert, X509 *issuer);
+/* sigcache.c: the X509_STORE_CTX verify function that checks every link of
+ * a path through a process-wide memory of successful signature checks. */
 int sigcache_chain_verify_cb(X509_STORE_CTX *ctx);
 
 /* An ASN1_TIME as time_t and RFC 3339 text. 0 ok, -1 unparsable. */
