@@ -265,7 +265,7 @@ static int config_network(gpuattest_config *c)
 		struct gpa_err ce = {{0}};
 		/* A cache that cannot be opened (read-only file system, no
 		 * home) costs speed, not correctness: say so and go on. */
-		c->cache = cache_open(env_or(c->cache_dir, "GPUATTEST_CACHE_DIR"), &ce);
+		c->cache = cache_open(c->cache_dir, &ce);	/* NULL: $GPUATTEST_CACHE_DIR, ... */
 		if (c->cache == NULL) {
 			c->cache_failed = true;
 			fprintf(stderr, "gpuattest: warning: no cache: %s\n", ce.msg);

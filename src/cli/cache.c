@@ -51,7 +51,7 @@ int cli_cache(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = getenv("GPUATTEST_CACHE_DIR");
+	const char *dir = NULL;		/* cache_open(NULL) reads $GPUATTEST_CACHE_DIR */
 	struct gpa_err e = {{0}};
 	struct gpa_cache *c;
 	const char *what;
