@@ -104,6 +104,21 @@ static void set_rim_claims(json_t *o, const char *prefix, const struct gpa_rim_r
 #undef K
 }
 
+/* The attestation-report claims, the same for GPUs and NVSwitches under
+ * their prefix ("x-nvidia-gpu" or "x-nvidia-switch"). */
+static void set_report_claims(json_t *o, const char *prefix, const struct gpa_device_result *d)
+{
+	char key[96];
+
+#define K(suffix) (snprintf(key, sizeof(key), "%s-attestation-report%s", prefix, suffix), key)
+	json_object_set_new(o, K("-cert-chain"), chain_claims_json(&d->dev_chain));
+	json_object_set_new(o, K("-cert-chain-fwid-match"), jbool_if(d->fwid_done, d->fwid_match));
+	json_object_set_new(o, K("-parsed"), json_boolean(d->parsed));
+	json_object_set_new(o, K("-nonce-match"), jbool_if(d->nonce_done, d->nonce_match));
+	json_object_set_new(o, K("-signature-verified"), jbool_if(d->sig_done, d->sig_verified));
+#undef K
+}
+
 /* The claims GPU and NVSwitch sets share. */
 static json_t *common_claims(const struct gpa_appraisal *a, const struct gpa_device_result *d,
     const char *type)
@@ -135,14 +150,7 @@ static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device
 	if (d->parsed && d->info.npdis > 0)
 		json_object_set_new(o, "x-nvidia-gpu-switch-pdis",
 		    pdi_list_json((const uint8_t (*)[GPA_PDI_LEN])d->info.pdis, d->info.npdis));
-	json_object_set_new(o, "x-nvidia-gpu-attestation-report-cert-chain", chain_claims_json(&d->dev_chain));
-	json_object_set_new(o, "x-nvidia-gpu-attestation-report-cert-chain-fwid-match",
-	    jbool_if(d->fwid_done, d->fwid_match));
-	json_object_set_new(o, "x-nvidia-gpu-attestation-report-parsed", json_boolean(d->parsed));
-	json_object_set_new(o, "x-nvidia-gpu-attestation-report-nonce-match",
-	    jbool_if(d->nonce_done, d->nonce_match));
-	json_object_set_new(o, "x-nvidia-gpu-attestation-report-signature-verified",
-	    jbool_if(d->sig_done, d->sig_verified));
+	set_report_claims(o, "x-nvidia-gpu", d);
 	set_rim_claims(o, "x-nvidia-gpu-driver-rim", &d->driver, d->parsed && d->arch_check);
 	set_rim_claims(o, "x-nvidia-gpu-vbios-rim", &d->vbios, d->parsed && d->arch_check);
 	json_object_set_new(o, "x-nvidia-gpu-vbios-index-no-conflict",
@@ -166,14 +174,7 @@ static json_t *switch_claims(const struct gpa_appraisal *a, const struct gpa_dev
 	if (d->parsed && d->info.ngpu_pdis > 0)
 		json_object_set_new(o, "x-nvidia-switch-gpu-pdis",
 		    pdi_list_json((const uint8_t (*)[GPA_PDI_LEN])d->info.gpu_pdis, d->info.ngpu_pdis));
-	json_object_set_new(o, "x-nvidia-switch-attestation-report-cert-chain", chain_claims_json(&d->dev_chain));
-	json_object_set_new(o, "x-nvidia-switch-attestation-report-cert-chain-fwid-match",
-	    jbool_if(d->fwid_done, d->fwid_match));
-	json_object_set_new(o, "x-nvidia-switch-attestation-report-parsed", json_boolean(d->parsed));
-	json_object_set_new(o, "x-nvidia-switch-attestation-report-nonce-match",
-	    jbool_if(d->nonce_done, d->nonce_match));
-	json_object_set_new(o, "x-nvidia-switch-attestation-report-signature-verified",
-	    jbool_if(d->sig_done, d->sig_verified));
+	set_report_claims(o, "x-nvidia-switch", d);
 	set_rim_claims(o, "x-nvidia-switch-bios-rim", &d->vbios, d->parsed && d->arch_check);
 	json_object_set_new(o, "x-nvidia-version", json_string("3.0"));
 	return o;

@@ -48,18 +48,26 @@ static void add(struct gpa_device_result *d, const char *id, enum gpa_outcome o,
 	va_end(ap);
 }
 
+/* Bad input outranks failure, which outranks incomplete, which outranks pass. */
+static enum gpa_verdict worse(enum gpa_verdict a, enum gpa_verdict b)
+{
+	static const int rank[] = {[GPA_PASS] = 0, [GPA_INCOMPLETE] = 1, [GPA_FAIL] = 2, [GPA_BAD_INPUT] = 3};
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+static enum gpa_verdict outcome_verdict(enum gpa_outcome o)
+{
+	return o == GPA_CHECK_BAD_INPUT ? GPA_BAD_INPUT : o == GPA_CHECK_FAIL ? GPA_FAIL :
+	    o == GPA_CHECK_NOT_DONE ? GPA_INCOMPLETE : GPA_PASS;
+}
+
 static enum gpa_verdict checks_verdict(const struct gpa_check *c, int n)
 {
 	enum gpa_verdict v = GPA_PASS;
 
-	for (int i = 0; i < n; i++) {
-		if (c[i].outcome == GPA_CHECK_BAD_INPUT)
-			v = GPA_BAD_INPUT;
-		else if (c[i].outcome == GPA_CHECK_FAIL && v != GPA_BAD_INPUT)
-			v = GPA_FAIL;
-		else if (c[i].outcome == GPA_CHECK_NOT_DONE && v == GPA_PASS)
-			v = GPA_INCOMPLETE;
-	}
+	for (int i = 0; i < n; i++)
+		v = worse(v, outcome_verdict(c[i].outcome));
 	return v;
 }
 
@@ -410,21 +418,13 @@ static void evaluate_live_system(struct gpa_appraisal *a)
 		sys_add(a, "gpu-count", GPA_CHECK_FAIL, "the driver sees no GPU");
 }
 
-static int verdict_rank(enum gpa_verdict v)
-{
-	return v == GPA_BAD_INPUT ? 3 : v == GPA_FAIL ? 2 : v == GPA_INCOMPLETE ? 1 : 0;
-}
-
 void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a)
 {
 	a->verdict = a->n == 0 ? GPA_BAD_INPUT : GPA_PASS;
 	for (size_t i = 0; i < a->n; i++) {
 		evaluate_device(cfg, a, &a->dev[i]);
-		if (verdict_rank(a->dev[i].verdict) > verdict_rank(a->verdict))
-			a->verdict = a->dev[i].verdict;
+		a->verdict = worse(a->verdict, a->dev[i].verdict);
 	}
 	evaluate_system(a);
-	enum gpa_verdict sv = checks_verdict(a->sys_checks, a->nsys_checks);
-	if (verdict_rank(sv) > verdict_rank(a->verdict))
-		a->verdict = sv;
+	a->verdict = worse(a->verdict, checks_verdict(a->sys_checks, a->nsys_checks));
 }
