@@ -205,6 +205,7 @@ static const struct option verify_opts[] = {
 
 struct verify_args {
 	const char *switch_evidence;
+	bool recorded;			/* evidence from files, not the live system */
 	const char *evidence, *report, *chain, *format, *nvml_lib, *nscq_lib, *gpus, *output;
 	bool fetch_mode;
 	bool quiet, json, set_ready, have_nonce;
@@ -218,21 +219,26 @@ static int bad_usage(const char *msg)
 	return GPUATTEST_BAD_INPUT;
 }
 
-/* A device count: 0..1024, plain decimal; -1 when it is not one. */
-static int parse_count(const char *arg)
+/* Plain decimal in 0..max; -1 when it is not one. */
+static long parse_decimal(const char *arg, long max)
 {
 	char *end;
 	long n = strtol(arg, &end, 10);
 
-	return *arg == '\0' || *end != '\0' || n < 0 || n > 1024 ? -1 : (int)n;
+	return *arg == '\0' || *end != '\0' || n < 0 || n > max ? -1 : n;
+}
+
+/* A device count: 0..1024; -1 when it is not one. */
+static int parse_count(const char *arg)
+{
+	return (int)parse_decimal(arg, 1024);
 }
 
 static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
+	long v = parse_decimal(arg, 100000000);
 
-	if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000) {
+	if (v < 0) {
 		fprintf(stderr, "gpuattest: '%s' is not a non-negative number\n", arg);
 		return -1;
 	}
@@ -343,8 +349,8 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument");
-	if (fetch_mode && (va->output == NULL ||
-	    (va->evidence == NULL && va->report == NULL && va->switch_evidence == NULL)))
+	va->recorded = va->evidence != NULL || va->report != NULL || va->switch_evidence != NULL;
+	if (fetch_mode && (va->output == NULL || !va->recorded))
 		return bad_usage("fetch-collateral needs --evidence FILE (or --report/--cert-chain) and -o BUNDLE");
 	if (strcmp(va->format, "text") != 0 && strcmp(va->format, "json") != 0)
 		return bad_usage("--format must be text or json");
@@ -355,8 +361,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return bad_usage("--switch-evidence goes with --evidence (JSON), not --report");
 	if ((va->report != NULL) != (va->chain != NULL))
 		return bad_usage("--report and --cert-chain go together");
-	if ((va->evidence != NULL || va->report != NULL || va->switch_evidence != NULL) &&
-	    (va->set_ready || va->gpus != NULL))
+	if (va->recorded && (va->set_ready || va->gpus != NULL))
 		return bad_usage("--set-ready and --gpu apply to the live system, not to recorded evidence");
 	if (va->color < 0)
 		va->color = isatty(STDOUT_FILENO);
@@ -378,6 +383,16 @@ static void apply_ready_state(struct gpa_live *l, gpuattest_result *res)
 	 * the run did not complete what it was asked to do. */
 	if (res->a.verdict == GPA_PASS)
 		res->a.verdict = GPA_INCOMPLETE;
+}
+
+/* Evidence from files: a GPU set with switches, a GPU set, or one raw report. */
+static int verify_recorded(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
+{
+	if (va->switch_evidence != NULL)
+		return gpuattest_verify_system_files(cfg, va->evidence, va->switch_evidence, res);
+	if (va->evidence != NULL)
+		return gpuattest_verify_evidence_file(cfg, va->evidence, res);
+	return gpuattest_verify_report_files(cfg, va->report, va->chain, res);
 }
 
 static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
@@ -466,21 +481,14 @@ int cli_verify(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
-	if (va.switch_evidence != NULL)
-		rc = gpuattest_verify_system_files(cfg, va.evidence, va.switch_evidence, &res);
-	else if (va.evidence != NULL)
-		rc = gpuattest_verify_evidence_file(cfg, va.evidence, &res);
-	else if (va.report != NULL)
-		rc = gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
-	else
-		rc = verify_live(cfg, &va, &res);
+	rc = va.recorded ? verify_recorded(cfg, &va, &res) : verify_live(cfg, &va, &res);
 	if (rc == -2) {
 		gpuattest_config_free(cfg);
 		return GPUATTEST_BAD_INPUT;
 	}
 	if (rc != 0) {
 		/* Live collection reports its own "could not complete" errors. */
-		if (va.evidence == NULL && va.report == NULL && va.switch_evidence == NULL) {
+		if (!va.recorded) {
 			gpuattest_config_free(cfg);
 			return GPUATTEST_INCOMPLETE;
 		}
@@ -558,9 +566,7 @@ int cli_fetch_collateral(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return bad_usage("fetch-collateral fetches: --offline, --no-ocsp and --collateral do not apply");
 	}
-	rc = va.switch_evidence ? gpuattest_verify_system_files(cfg, va.evidence, va.switch_evidence, &res) :
-	    va.evidence ? gpuattest_verify_evidence_file(cfg, va.evidence, &res) :
-	    gpuattest_verify_report_files(cfg, va.report, va.chain, &res);
+	rc = verify_recorded(cfg, &va, &res);
 	if (rc != 0) {
 		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
 		gpuattest_config_free(cfg);
