@@ -29,8 +29,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 N=${1:-${BENCH_N:-20}}
-CLI=${GPUATTEST:-$PWD/$BUILD/gpuattest}
-case "$BUILD" in /*) SIMDIR=$BUILD/sim ;; *) SIMDIR=$PWD/$BUILD/sim ;; esac
+case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
+CLI=${GPUATTEST:-$BDIR/gpuattest}
+SIMDIR=$BDIR/sim
 NVML=$SIMDIR/libnvidia-ml-sim.so
 NSCQ=$SIMDIR/libnvidia-nscq-sim.so
 
