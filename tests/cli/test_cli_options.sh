@@ -22,17 +22,6 @@ ROOT_DEV=$V/roots/nvidia_device_identity_ca.pem
 ROOT_RIM=$V/roots/nvidia_corim_signing_root_ca.pem
 ESC=$(printf '\033')
 
-# Evaluates a Python expression over the JSON in $out, bound to d; prints
-# its value.
-json_get() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$out" 2>&1; }
-
-# expect_json EXPR VALUE WHAT
-expect_json() {
-	local got
-	got=$(json_get "$1")
-	if [ "$got" = "$2" ]; then ok; else bad "$3: $1 is '$got', expected '$2'"; fi
-}
-
 every_option_is_tested() {
 	local cmd opt self
 	# Only command lines count, not the messages that name an option.

@@ -26,28 +26,6 @@ AZ_NONCE=690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a
 SIM_TRUST=(--no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem"
 	--rim-dir "$D/rims" --no-ocsp)
 
-# Evaluates a Python expression over the JSON in $out, bound to d.
-json_get() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$out" 2>&1; }
-
-# expect_json EXPR VALUE WHAT
-expect_json() {
-	local got
-	got=$(json_get "$1")
-	if [ "$got" = "$2" ]; then ok; else bad "$3: $1 is '$got', expected '$2'"; fi
-}
-
-# cfg NAME OVERRIDES_JSON: $D/NAME.json is the base config with these keys
-# replaced, and becomes the simulator's config.
-cfg() {
-	python3 - "$D/config.json" "$D/$1.json" "$2" <<-'EOF'
-	import json, sys
-	c = json.load(open(sys.argv[1]))
-	c.update(json.loads(sys.argv[3]))
-	json.dump(c, open(sys.argv[2], "w"), indent=1)
-	EOF
-	export GPUATTEST_SIM_CONFIG=$D/$1.json
-}
-
 # live ARGS...: verify the simulated system, trusting only the test PKI.
 live() { run_cli verify --nvml-lib "$SIMLIB" "${SIM_TRUST[@]}" "$@"; }
 
@@ -111,9 +89,6 @@ pass_one_and_eight() {
 	expect_rc 0 "--quiet pass"
 	if [ -z "$out" ]; then ok; else bad "--quiet printed something"; fi
 }
-
-# fault NAME FAULT_JSON [OTHER_OVERRIDES]: the 8-GPU config with one fault.
-fault() { cfg "$1" "{\"faults\": [$2]${3:+, $3}}"; }
 
 device_faults() {
 	fault tamper '{"kind": "tampered_measurement", "index": 22, "gpu": 3}'
@@ -251,12 +226,6 @@ gpu_selection() {
 	live --gpu 1,x
 	expect_rc 2 "--gpu 1,x (bad usage)"
 	expect_out "GPU indices must be between 0 and 7" "--gpu 1,x: names the range"
-}
-
-ready_is() {
-	local got
-	got=$(tr -d '\n' <"$RS" 2>/dev/null)
-	if [ "$got" = "$1" ]; then ok; else bad "$2: ready state is '$got', expected '$1'"; fi
 }
 
 set_ready() {

@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 
 # start_server NAME SCRIPT ARGS...: runs tests/servers/SCRIPT in the
 # background (a child of this shell, so it exits with us) and waits at most
-# 10 s for its port; sets PID_<NAME> and URL_<NAME>. Must not run in $(...).
+# 10 s for its port; sets URL_<NAME>. Must not run in $(...).
 start_server() {
 	local name=$1 script=$2 pid i
 	shift 2
@@ -75,7 +75,6 @@ start_server() {
 		bad "server $script did not start"
 		return 1
 	fi
-	printf -v "PID_$name" '%s' "$pid"
 	printf -v "URL_$name" 'http://127.0.0.1:%s' "$(tr -d '\n' <"$TMP/$name.port")"
 }
 

@@ -35,19 +35,6 @@ SIM_TRUST=(--no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/r
 export GPUATTEST_CACHE_DIR=${GPUATTEST_CACHE_DIR:-$TMP/cache}
 unset GPUATTEST_NVML_LIB GPUATTEST_NSCQ_LIB
 
-# A crash or sanitizer report is a failure whatever the exit code.
-no_crash() {
-	if [ "$rc" -ge 124 ]; then
-		bad "$1: exit $rc (signal, crash or timeout)"
-	elif grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' <<<"$out"; then
-		bad "$1: sanitizer report"
-	else
-		ok
-	fi
-}
-
-run() { run_cli "$@"; no_crash "$*"; }
-
 # run_env VAR=VALUE... -- ARGS...: the CLI under extra environment.
 run_env() {
 	local vars=()
@@ -58,14 +45,6 @@ run_env() {
 	no_crash "$*"
 }
 
-json_get() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$1" <<<"$out" 2>&1; }
-
-expect_json() {
-	local got
-	got=$(json_get "$1")
-	if [ "$got" = "$2" ]; then ok; else bad "$3: $1 is '$got', expected '$2'"; fi
-}
-
 # ---------------------------------------------------------------- real vectors
 
 real_vectors() {
@@ -73,18 +52,18 @@ real_vectors() {
 	mkdir -p "$rims"
 	cp "$V/rim/switch/${SW_RIM_ID}__signed_2024-05.xml" "$rims/$SW_RIM_ID.xml"
 
-	run verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}"
+	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}"
 	expect_rc 0 "real switch in the RIM's window"
 	expect_out "31 BIOS active measurements match" "real switch: measurements"
 	expect_out "1 genuine NVIDIA NVSwitch" "real switch: summary"
 	expect_out "NVSwitches verified alone" "real switch: topology skipped, not passed"
 
-	run verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline --at 2026-11-28T00:00:00Z
+	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline --at 2026-11-28T00:00:00Z
 	expect_rc 1 "real switch after the RIM leaf expired"
 	expect_out "expired" "real switch 2026-11-28: says expired"
 	expect_out "NVSwitch 0" "real switch 2026-11-28: names the switch"
 
-	run verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}" --format json
+	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}" --format json
 	expect_rc 0 "real switch json"
 	expect_json 'd["claims"][0]["x-nvidia-device-type"]' nvswitch "claims: device type"
 	expect_json 'd["claims"][0]["x-nvidia-switch-pdi"]' 203EB31AD9ED0008 "claims: switch PDI"
@@ -103,15 +82,15 @@ real_vectors() {
 	            "evidence": base64.b64encode(report).decode(),
 	            "certificate": base64.b64encode(pem).decode()}], open(sys.argv[2], "w"))
 	EOF
-	run verify --switch-evidence "$TMP/sw52.json" --rim-dir "$rims" --no-ocsp --offline "${at[@]}"
+	run_safe verify --switch-evidence "$TMP/sw52.json" --rim-dir "$rims" --no-ocsp --offline "${at[@]}"
 	expect_rc 1 "report paired with another switch's chain"
 	expect_out "signature INVALID" "paired chain: signature"
 	expect_out "VERIFICATION FAILED" "paired chain: verdict"
 
-	run inspect --switch "$ev"
+	run_safe inspect --switch "$ev"
 	expect_rc 0 "inspect --switch"
 	expect_out "DEVICE_PDI: 203eb31ad9ed0008" "inspect text: DEVICE_PDI"
-	run inspect --switch "$ev" --format json
+	run_safe inspect --switch "$ev" --format json
 	expect_rc 0 "inspect --switch --format json"
 	expect_json 'd["devices"][0]["response"]["OpaqueData"]["DEVICE_PDI"]' 203eb31ad9ed0008 "inspect json: DEVICE_PDI"
 	expect_json 'd["devices"][0]["kind"]' switch "inspect json: kind"
@@ -119,21 +98,7 @@ real_vectors() {
 
 # ------------------------------------------------------- simulated PPCIe system
 
-# cfg NAME OVERRIDES_JSON: $D/NAME.json is the base config with these keys
-# replaced, and becomes the simulator's config.
-cfg() {
-	python3 - "$D/config.json" "$D/$1.json" "$2" <<-'EOF'
-	import json, sys
-	c = json.load(open(sys.argv[1]))
-	c.update(json.loads(sys.argv[3]))
-	json.dump(c, open(sys.argv[2], "w"), indent=1)
-	EOF
-	export GPUATTEST_SIM_CONFIG=$D/$1.json
-}
-
-fault() { cfg "$1" "{\"faults\": [$2]${3:+, $3}}"; }
-
-live() { run verify --nvml-lib "$NVML" --nscq-lib "$NSCQ" "${SIM_TRUST[@]}" "$@"; }
+live() { run_safe verify --nvml-lib "$NVML" --nscq-lib "$NSCQ" "${SIM_TRUST[@]}" "$@"; }
 
 # The PDI of simulated device KIND N (gpu/switch), as the messages print it.
 pdi() { tr -d ' \n' <"$D/$1$2/pdi" | tr a-f A-F; }
@@ -298,17 +263,12 @@ sim_collection_failures() {
 	expect_out "cannot open an NSCQ session" "session: says what failed"
 
 	cfg base '{}'
-	run verify --nvml-lib "$NVML" --nscq-lib /nonexistent "${SIM_TRUST[@]}"
+	run_safe verify --nvml-lib "$NVML" --nscq-lib /nonexistent "${SIM_TRUST[@]}"
 	expect_rc 3 "PPCIe without the NSCQ library"
 	expect_out "NVSwitch library" "no NSCQ: says what is missing"
 	expect_out "/nonexistent" "no NSCQ: names the path"
 }
 
-ready_is() {
-	local got
-	got=$(tr -d '\n' <"$RS" 2>/dev/null)
-	if [ "$got" = "$1" ]; then ok; else bad "$2: ready state is '$got', expected '$1'"; fi
-}
 
 sim_ready_state() {
 	RS=$D/ready_for_switch_test
@@ -334,7 +294,7 @@ sim_ready_state() {
 	cfg ready "{\"ready_state_file\": \"$RS\"}"
 	live --set-ready
 	ready_is 1 "ready: ready again"
-	run verify --nvml-lib "$NVML" --nscq-lib /nonexistent "${SIM_TRUST[@]}" --set-ready
+	run_safe verify --nvml-lib "$NVML" --nscq-lib /nonexistent "${SIM_TRUST[@]}" --set-ready
 	expect_rc 3 "ready: switches cannot be collected, --set-ready"
 	ready_is 0 "ready: switches that cannot be attested mark NOT ready"
 }
@@ -344,7 +304,7 @@ sim_ready_state() {
 offline() {
 	local sys=$TMP/sys.json sw=$TMP/sys.nvswitch.json nonce
 	cfg base '{}'
-	run collect -o "$sys" --nvml-lib "$NVML" --nscq-lib "$NSCQ"
+	run_safe collect -o "$sys" --nvml-lib "$NVML" --nscq-lib "$NSCQ"
 	expect_rc 0 "collect in PPCIe mode"
 	if [ -s "$sys" ] && [ -s "$sw" ]; then ok; else bad "collect: $sys and $sw should both be written"; fi
 	expect_out "wrote evidence of 8 GPU(s)" "collect: GPUs"
@@ -355,7 +315,7 @@ offline() {
 	if [ "$out" = "['LS10'] True" ]; then ok; else bad "collect: switch file should be LS10 on the GPUs' nonce ($out)"; fi
 
 	local ver=(verify --nonce "$nonce" "${SIM_TRUST[@]}")
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$sw"
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$sw"
 	expect_ppcie_pass "offline PPCIe"
 	expect_out "(supplied by the caller)" "offline: nonce from --nonce"
 
@@ -367,42 +327,42 @@ offline() {
 	json.dump(s + [s[1]], open(t + "/sw-dup.json", "w"))   # switch 1 twice
 	EOF
 
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-3.json"
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-3.json"
 	expect_rc 1 "offline: a switch dropped"
 	expect_out "GPU 0 is connected to NVSwitch PDI $(pdi switch 3), which is not among the attested switches" \
 	    "offline: switch dropped: the GPUs name it"
 
-	run "${ver[@]}" --evidence "$TMP/gpu-7.json" --switch-evidence "$sw"
+	run_safe "${ver[@]}" --evidence "$TMP/gpu-7.json" --switch-evidence "$sw"
 	expect_rc 1 "offline: a GPU dropped"
 	expect_out "NVSwitch 0 is connected to GPU PDI $(pdi gpu 7), which is not among the attested GPUs" \
 	    "offline: GPU dropped: the switches name it"
 
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-dup.json"
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-dup.json"
 	expect_rc 1 "offline: a switch entry duplicated"
 	expect_out "have the same PDI $(pdi switch 1)" "offline: duplicate: the PDI named"
 
-	run "${ver[@]}" --evidence "$sys"
+	run_safe "${ver[@]}" --evidence "$sys"
 	expect_rc 3 "offline: PPCIe GPUs without their switches"
 	expect_out "--switch-evidence" "offline: GPUs alone: says what to give"
 	expect_no_out "VERIFICATION SUCCESSFUL" "offline: GPUs alone: no pass"
 
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$sys"
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$sys"
 	expect_rc 2 "offline: GPU evidence given as the switch file"
-	run "${ver[@]}" --switch-evidence "$sw"
+	run_safe "${ver[@]}" --switch-evidence "$sw"
 	expect_rc 0 "offline: the simulated switches alone"
 	expect_out "NVSwitches verified alone" "offline: switches alone: topology not claimed"
 
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$sw" --format json
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$sw" --format json
 	expect_json 'd["genuine_switches"]' 4 "offline json: genuine_switches"
 	expect_json '"name each other exactly" in json.dumps(d)' True "offline json: the topology pass is shown"
 
 	# A failure must be explained in JSON too, not only by "result": "fail".
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-3.json" --format json
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$TMP/sw-3.json" --format json
 	expect_rc 1 "offline json: a switch dropped"
 	expect_json '"which is not among the attested switches" in json.dumps(d)' True \
 	    "offline json: the topology failure is shown"
 
-	run "${ver[@]}" --evidence "$sys" --switch-evidence "$sw" --expect-switches 5
+	run_safe "${ver[@]}" --evidence "$sys" --switch-evidence "$sw" --expect-switches 5
 	expect_rc 1 "offline: --expect-switches 5"
 }
 
