@@ -35,7 +35,6 @@ struct gpa_live {
 	uint8_t nonce[SPDM_NONCE_LEN];
 	bool nonce_generated;
 	struct evidence_set set;	/* one item per selected GPU, then per switch */
-	int switches;
 	bool bad_selection;		/* --gpu named GPUs that do not exist */
 };
 

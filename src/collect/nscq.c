@@ -230,7 +230,6 @@ int live_collect_switches(struct gpa_live *l, const char *lib, struct gpa_err *e
 		if (collect_switch(&api, sr.session, &seen.uuid[i], l->nonce, it, e) != 0)
 			goto out;
 	}
-	l->switches = seen.n;
 	rc = 0;
 out:
 	if (sr.session != NULL)

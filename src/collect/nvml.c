@@ -336,7 +336,6 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 		struct evidence_item *it = &l->set.items[njobs];
 		fill_item_meta(it, (unsigned)i, l->nonce);
 		it->not_cc = l->sys.cc_feature != 1 && l->sys.multi_gpu_mode != 1;
-		snprintf(it->arch, sizeof(it->arch), "%s", "");
 		jobs[njobs] = (struct gpu_job){.api = l->api, .index = (unsigned)i, .nonce = l->nonce, .it = it};
 		njobs++;
 	}

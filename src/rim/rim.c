@@ -216,12 +216,7 @@ int rim_global_init(struct gpa_err *e)
 
 static bool bytes_contain(const uint8_t *p, size_t n, const char *needle)
 {
-	size_t m = strlen(needle);
-
-	for (size_t i = 0; m <= n && i <= n - m; i++)
-		if (p[i] == (uint8_t)needle[0] && memcmp(p + i, needle, m) == 0)
-			return true;
-	return false;
+	return bytes_find(p, n, needle) != SIZE_MAX;
 }
 
 /* Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without NUL.
@@ -879,7 +874,6 @@ static int load_certs(const xmlNode *x509data, STACK_OF(X509) **out, struct gpa_
 		xmlChar *text;
 		uint8_t *der = NULL;
 		size_t der_len = 0;
-		const unsigned char *p;
 		X509 *x;
 		int b64;
 
@@ -894,7 +888,6 @@ static int load_certs(const xmlNode *x509data, STACK_OF(X509) **out, struct gpa_
 			gpa_err_set(e, "RIM: X509Certificate %d is not base64", pos);
 			goto fail_der;
 		}
-		(void)p;
 		x = x509_from_der(der, der_len);
 		if (x == NULL) {
 			gpa_err_openssl(e, "RIM: X509Certificate %d is not a DER certificate", pos);

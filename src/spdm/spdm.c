@@ -173,7 +173,6 @@ int spdm_parse_report(const uint8_t *buf, size_t len, enum gpa_device_kind kind,
 
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
-	r->raw = buf;
 	r->raw_len = len;
 	if (len == 0) {
 		gpa_err_set(e, "report is empty");

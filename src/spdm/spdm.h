@@ -64,7 +64,6 @@ struct opaque_field {
 
 struct spdm_report {
 	enum gpa_device_kind kind;
-	const uint8_t *raw;
 	size_t raw_len;
 
 	struct spdm_request req;
@@ -80,7 +79,7 @@ struct spdm_report {
 	const uint8_t *resp_nonce;	/* 32 bytes; not checked by anyone (see docs) */
 	uint16_t opaque_len;
 	const uint8_t *opaque;
-	size_t opaque_offset;		/* offset of the opaque data in raw */
+	size_t opaque_offset;		/* offset of the opaque data in the report */
 	const uint8_t *signature;	/* SPDM_SIG_LEN bytes */
 	size_t signed_len;		/* raw_len - SPDM_SIG_LEN */
 

@@ -235,3 +235,14 @@ bool hex64_lower_valid(const char *s)
 			return false;
 	return i == 64;
 }
+
+size_t bytes_find(const void *p, size_t n, const char *lit)
+{
+	const uint8_t *b = p;
+	size_t m = strlen(lit);
+
+	for (size_t i = 0; m <= n && i <= n - m; i++)
+		if (b[i] == (uint8_t)lit[0] && memcmp(b + i, lit, m) == 0)
+			return i;
+	return SIZE_MAX;
+}

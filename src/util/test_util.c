@@ -127,6 +127,13 @@ static void test_hex(void)
 	CHECK(!hex64_lower_valid(k));
 	CHECK(!hex64_lower_valid(""));
 
+	/* Byte search through NULs; SIZE_MAX when absent. */
+	CHECK(bytes_find("abc\0-----END", 12, "-----END") == 4);
+	CHECK(bytes_find("-----END", 8, "-----END") == 0);
+	CHECK(bytes_find("-----EN", 7, "-----END") == SIZE_MAX);
+	CHECK(bytes_find("xx-----ENx", 10, "-----END") == SIZE_MAX);
+	CHECK(bytes_find("", 0, "a") == SIZE_MAX);
+
 	CHECK_INT(hex_decode("00ff7Fa0", 8, out, sizeof(out), false), 4);
 	CHECK(memcmp(out, "\x00\xff\x7f\xa0", 4) == 0);
 	CHECK_INT(hex_decode("0x00ff", 6, out, sizeof(out), true), 2);

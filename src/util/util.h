@@ -50,6 +50,9 @@ const uint8_t *rd_bytes(struct gpa_rd *r, size_t n);
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Exactly 64 lowercase hex digits (a SHA-256 in hex: cache and bundle keys). */
 bool hex64_lower_valid(const char *s);
+/* Offset of the first lit (a C string, not empty) in n bytes that may hold
+ * NULs; SIZE_MAX when absent. */
+size_t bytes_find(const void *p, size_t n, const char *lit);
 void hex_encode_upper(const uint8_t *in, size_t n, char *out);
 /* malloc'd lowercase hex; NULL on allocation failure. */
 char *hex_dup(const uint8_t *in, size_t n);

@@ -42,15 +42,12 @@ static bool has_at(const char *s, size_t len, size_t pos, const char *lit)
 	return pos <= len && len - pos >= n && memcmp(s + pos, lit, n) == 0;
 }
 
-/* memmem without relying on a GNU extension; the input may hold NULs. */
+/* Offset of lit at or after from; (size_t)-1 when absent. */
 static size_t find_lit(const char *s, size_t len, size_t from, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t i = from <= len ? bytes_find(s + from, len - from, lit) : SIZE_MAX;
 
-	for (size_t i = from; i <= len && len - i >= n; i++)
-		if (memcmp(s + i, lit, n) == 0)
-			return i;
-	return (size_t)-1;
+	return i == SIZE_MAX ? (size_t)-1 : from + i;
 }
 
 /* Decodes one PEM body (base64 between the marker lines) into a certificate
