@@ -86,14 +86,7 @@ static void on_cert(const nscq_uuid_t *dev, nscq_rc_t rc, nscq_attestation_certi
 	o->rc = rc;
 	if (NSCQ_ERROR(rc) || cert.cert_chain_size == 0 || cert.cert_chain_size > sizeof(cert.cert_chain))
 		return;
-	free(o->it->chain_pem);
-	o->it->chain_pem = malloc(cert.cert_chain_size + 1);
-	if (o->it->chain_pem == NULL)
-		return;
-	memcpy(o->it->chain_pem, cert.cert_chain, cert.cert_chain_size);
-	o->it->chain_pem[cert.cert_chain_size] = '\0';
-	o->it->chain_len = strnlen(o->it->chain_pem, cert.cert_chain_size);	/* may count the NUL */
-	o->got = true;
+	o->got = evidence_item_copy_chain(o->it, cert.cert_chain, cert.cert_chain_size) == 0;
 }
 
 static void on_report(const nscq_uuid_t *dev, nscq_rc_t rc, nscq_attestation_report_t rep, void *arg)
@@ -104,13 +97,7 @@ static void on_report(const nscq_uuid_t *dev, nscq_rc_t rc, nscq_attestation_rep
 	o->rc = rc;
 	if (NSCQ_ERROR(rc) || rep.report_size == 0 || rep.report_size > sizeof(rep.report))
 		return;
-	free(o->it->report);
-	o->it->report = malloc(rep.report_size);
-	if (o->it->report == NULL)
-		return;
-	memcpy(o->it->report, rep.report, rep.report_size);
-	o->it->report_len = rep.report_size;
-	o->got = true;
+	o->got = evidence_item_copy_report(o->it, rep.report, rep.report_size) == 0;
 }
 
 static int observe(struct nscq_api *api, nscq_session_t s, const char *label, const char *suffix,

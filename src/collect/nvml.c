@@ -271,18 +271,9 @@ static void *collect_one(void *arg)
 		    j->index, rep->attestationReportSize, cert->attestationCertChainSize);
 		goto out;
 	}
-	it->report = malloc(rep->attestationReportSize);
-	it->chain_pem = malloc(cert->attestationCertChainSize + 1);
-	if (it->report == NULL || it->chain_pem == NULL) {
+	if (evidence_item_copy_report(it, rep->attestationReport, rep->attestationReportSize) != 0 ||
+	    evidence_item_copy_chain(it, cert->attestationCertChain, cert->attestationCertChainSize) != 0)
 		snprintf(j->err, sizeof(j->err), "out of memory");
-		goto out;
-	}
-	memcpy(it->report, rep->attestationReport, rep->attestationReportSize);
-	it->report_len = rep->attestationReportSize;
-	memcpy(it->chain_pem, cert->attestationCertChain, cert->attestationCertChainSize);
-	it->chain_pem[cert->attestationCertChainSize] = '\0';
-	/* The size may count the C string's terminator. */
-	it->chain_len = strnlen(it->chain_pem, cert->attestationCertChainSize);
 	goto out;
 nvml:
 	snprintf(j->err, sizeof(j->err), "GPU %u: %s: NVML error %d: %s", j->index, what, (int)rc,

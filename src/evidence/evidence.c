@@ -349,3 +349,26 @@ void evidence_set_clear(struct evidence_set *set)
 	}
 	memset(set, 0, sizeof(*set));
 }
+
+int evidence_item_copy_report(struct evidence_item *it, const void *report, size_t len)
+{
+	free(it->report);
+	it->report_len = 0;
+	if ((it->report = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(it->report, report, len);
+	it->report_len = len;
+	return 0;
+}
+
+int evidence_item_copy_chain(struct evidence_item *it, const void *chain, size_t len)
+{
+	free(it->chain_pem);
+	it->chain_len = 0;
+	if ((it->chain_pem = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(it->chain_pem, chain, len);
+	it->chain_pem[len] = '\0';
+	it->chain_len = strnlen(it->chain_pem, len);
+	return 0;
+}

@@ -81,4 +81,11 @@ char *evidence_to_json(const struct evidence_set *set);
 
 void evidence_set_clear(struct evidence_set *set);
 
+/* What a live device returned, copied into its item (replacing what was
+ * there): the report as is; the PEM chain NUL-terminated, its length up to
+ * the first NUL (drivers' sizes may count the C terminator). 0, or -1 out
+ * of memory. */
+int evidence_item_copy_report(struct evidence_item *it, const void *report, size_t len);
+int evidence_item_copy_chain(struct evidence_item *it, const void *chain, size_t len);
+
 #endif
