@@ -26,16 +26,7 @@ static time_t now;
 
 static X509 *load(const char *name)
 {
-	char p[700];
-	FILE *f;
-	X509 *x;
-
-	snprintf(p, sizeof(p), "%s/%s.pem", pki, name);
-	if ((f = fopen(p, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
+	return spawn_pki_cert(pki, name);
 }
 
 static int make_response(const char *ndays, uint8_t **out, size_t *len)
@@ -55,15 +46,12 @@ static int make_response(const char *ndays, uint8_t **out, size_t *len)
 
 static void setup(void)
 {
-	char cmd[800];
 	struct gpa_ocsp_query q;
 	struct gpa_err e;
 	X509 *leaf, *ica;
 
 	now = time(NULL);
-	snprintf(pki, sizeof(pki), "%s/pki", spawn_tmpdir());
-	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkpki.sh '%s' >/dev/null 2>&1", pki);
-	if (spawn_sh(cmd) != 0)
+	if (spawn_mkpki(pki, sizeof(pki)) != 0)
 		return;
 	leaf = load("leaf_good");
 	ica = load("ica");

@@ -23,16 +23,7 @@ static time_t now;
 
 static X509 *load(const char *name)
 {
-	char p[700];
-	FILE *f;
-	X509 *x;
-
-	snprintf(p, sizeof(p), "%s/%s.pem", pki, name);
-	if ((f = fopen(p, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
+	return spawn_pki_cert(pki, name);
 }
 
 /* leaf, ica, root */
@@ -68,9 +59,7 @@ static void setup(void)
 	struct gpa_err e;
 
 	now = time(NULL);
-	snprintf(pki, sizeof(pki), "%s/pki", spawn_tmpdir());
-	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkpki.sh '%s' >/dev/null 2>&1", pki);
-	if (spawn_sh(cmd) != 0)
+	if (spawn_mkpki(pki, sizeof(pki)) != 0)
 		return;
 	read_line("ica.keyhash", ica_hash, sizeof(ica_hash));
 	read_line("root.keyhash", root_hash, sizeof(root_hash));

@@ -8,6 +8,9 @@
  * itself when this process dies (it watches its parent) or after its
  * --lifetime. The temporary directory is removed at exit.
  *
+ * Also the throw-away OCSP test PKI (tests/servers/mkpki.sh) and reading
+ * its certificates.
+ *
  * Header-only with static functions so each test binary gets its own copy.
  */
 #ifndef GPA_TEST_SPAWN_H
@@ -24,6 +27,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
 
 #define SPAWN_MAX 16
 
@@ -168,6 +173,32 @@ __attribute__((unused)) static int spawn_sh(const char *cmd)
 	int rc = system(cmd);
 
 	return rc == 0 ? 0 : -1;
+}
+
+/* Builds the OCSP test PKI (tests/servers/mkpki.sh) in <tmpdir>/pki and
+ * puts that path in dir. 0 on success. */
+__attribute__((unused)) static int spawn_mkpki(char *dir, size_t len)
+{
+	char cmd[800];
+
+	snprintf(dir, len, "%s/pki", spawn_tmpdir());
+	snprintf(cmd, sizeof(cmd), "bash tests/servers/mkpki.sh '%s' >/dev/null 2>&1", dir);
+	return spawn_sh(cmd);
+}
+
+/* The certificate <pki>/<name>.pem, or NULL. */
+__attribute__((unused)) static X509 *spawn_pki_cert(const char *pki, const char *name)
+{
+	char p[700];
+	FILE *f;
+	X509 *x;
+
+	snprintf(p, sizeof(p), "%s/%s.pem", pki, name);
+	if ((f = fopen(p, "r")) == NULL)
+		return NULL;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
 }
 
 #endif
