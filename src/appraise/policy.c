@@ -202,7 +202,7 @@ static void check_measurements(struct gpa_device_result *d)
 /* The report must describe the GPU the driver says it is talking to. */
 static void check_live_device(struct gpa_device_result *d, const struct gpa_system_info *sys)
 {
-	unsigned want = d->arch == GPA_ARCH_HOPPER ? 9 : d->arch == GPA_ARCH_BLACKWELL ? 10 : 0;
+	bool gpu_arch = d->arch == GPA_ARCH_HOPPER || d->arch == GPA_ARCH_BLACKWELL;
 
 	if (strcmp(sys->driver_version, d->info.driver_version) == 0)
 		add(d, "driver-version", GPA_CHECK_PASS, "driver %s loaded matches the report", sys->driver_version);
@@ -214,7 +214,7 @@ static void check_live_device(struct gpa_device_result *d, const struct gpa_syst
 	else
 		add(d, "vbios-version", GPA_CHECK_FAIL, "NVML reports VBIOS %s but the report says %s",
 		    d->nvml_vbios, d->info.vbios_version);
-	if (want != 0 && d->nvml_arch != want)
+	if (gpu_arch && arch_from_nvml(d->nvml_arch) != d->arch)
 		add(d, "nvml-arch", GPA_CHECK_FAIL, "NVML reports architecture %u but the certificate chain is %s",
 		    d->nvml_arch, arch_name(d->arch));
 }

@@ -350,9 +350,9 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 		}
 	/* The evidence arch string is what NVIDIA's format carries. */
 	for (int i = 0; i < njobs && rc == 0; i++) {
-		unsigned a = l->set.items[i].nvml_arch;
+		enum gpa_arch a = arch_from_nvml(l->set.items[i].nvml_arch);
 		snprintf(l->set.items[i].arch, sizeof(l->set.items[i].arch), "%s",
-		    a == NVML_DEVICE_ARCH_HOPPER ? "HOPPER" : a == NVML_DEVICE_ARCH_BLACKWELL ? "BLACKWELL" : "");
+		    a != GPA_ARCH_UNKNOWN ? arch_name(a) : "");
 	}
 	return rc;
 }

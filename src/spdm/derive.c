@@ -105,6 +105,11 @@ const char *arch_name(enum gpa_arch a)
 	}
 }
 
+enum gpa_arch arch_from_nvml(unsigned nvml_arch)
+{
+	return nvml_arch == 9 ? GPA_ARCH_HOPPER : nvml_arch == 10 ? GPA_ARCH_BLACKWELL : GPA_ARCH_UNKNOWN;
+}
+
 enum gpa_arch arch_from_string(const char *s)
 {
 	if (s == NULL)

@@ -156,6 +156,8 @@ enum gpa_arch {
 const char *arch_name(enum gpa_arch a);	/* "HOPPER", "BLACKWELL", "LS10", "UNKNOWN" */
 /* From the evidence arch string (case-insensitive). */
 enum gpa_arch arch_from_string(const char *s);
+/* From NVML's architecture number (9 Hopper, 10 Blackwell; others unknown). */
+enum gpa_arch arch_from_nvml(unsigned nvml_arch);
 /* From the chain's hwmodel (CN of the BROM certificate), e.g. "GH100 A01 GSP BROM". */
 enum gpa_arch arch_from_hwmodel(const char *hwmodel);
 
