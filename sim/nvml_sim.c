@@ -453,7 +453,8 @@ nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, unsigned int *arch)
 		return rc;
 	if (arch == NULL)
 		return leave(NVML_ERROR_INVALID_ARGUMENT);
-	*arch = NVML_DEVICE_ARCH_HOPPER;
+	const struct sim_fault *f = sim_fault_for_gpu(&g.cfg, SIM_FAULT_NVML_ARCH, (unsigned)i);
+	*arch = f != NULL ? (unsigned)strtoul(f->value, NULL, 10) : NVML_DEVICE_ARCH_HOPPER;
 	return leave(NVML_SUCCESS);
 }
 

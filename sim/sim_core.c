@@ -405,6 +405,7 @@ static const struct kindname fault_kinds[] = {
 	{ "nvml_error", SIM_FAULT_NVML_ERROR },
 	{ "no_fwid", SIM_FAULT_NO_FWID },
 	{ "report_driver_version", SIM_FAULT_REPORT_DRIVER_VERSION },
+	{ "nvml_arch", SIM_FAULT_NVML_ARCH },
 	{ "missing_switch", SIM_FAULT_MISSING_SWITCH },
 	{ "foreign_switch", SIM_FAULT_FOREIGN_SWITCH },
 	{ "gpu_wired_elsewhere", SIM_FAULT_GPU_WIRED_ELSEWHERE },
@@ -499,7 +500,7 @@ static int check_fault_members(const struct sim_fault *f, json_t *obj, const cha
 	bool need_index = f->kind == SIM_FAULT_TAMPERED_MEASUREMENT ||
 	    f->kind == SIM_FAULT_TAMPERED_SWITCH_MEASUREMENT;
 	bool need_function = f->kind == SIM_FAULT_NVML_ERROR || f->kind == SIM_FAULT_NSCQ_ERROR;
-	bool need_value = f->kind == SIM_FAULT_REPORT_DRIVER_VERSION;
+	bool need_value = f->kind == SIM_FAULT_REPORT_DRIVER_VERSION || f->kind == SIM_FAULT_NVML_ARCH;
 	bool need_gpu = f->kind == SIM_FAULT_GPU_WIRED_ELSEWHERE;
 
 	if (need_index != (json_object_get(obj, "index") != NULL) ||

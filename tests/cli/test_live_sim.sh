@@ -135,6 +135,18 @@ device_faults() {
 	expect_rc 1 "report_driver_version"
 	expect_out "the loaded driver is 595.71.05 but the report says 595.71.99" "report_driver_version: message"
 
+	# NVML's architecture against the authenticated chain: a known other one
+	# fails through the evidence arch string made from it, an unknown one
+	# (8, Ampere) through the NVML check itself.
+	fault nvmlarch '{"kind": "nvml_arch", "value": "10", "gpu": 5}'
+	live
+	expect_rc 1 "nvml_arch Blackwell for a Hopper chain"
+	expect_out 'evidence says arch "BLACKWELL" but the certificate chain is HOPPER' "nvml_arch 10: message"
+	fault nvmlarch8 '{"kind": "nvml_arch", "value": "8", "gpu": 5}'
+	live
+	expect_rc 1 "nvml_arch 8 for a Hopper chain"
+	expect_out "NVML reports architecture 8 but the certificate chain is HOPPER" "nvml_arch 8: message"
+
 	cfg nvmldrv '{"nvml_driver_version": "595.71.99"}'
 	live
 	expect_rc 1 "nvml_driver_version differs"
