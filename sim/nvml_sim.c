@@ -518,7 +518,8 @@ nvmlReturn_t nvmlDeviceGetVbiosVersion(nvmlDevice_t device, char *version, unsig
 
 	if (rc != NVML_SUCCESS)
 		return rc;
-	return leave(copy_string(g.cfg.vbios_version, version, length));
+	return leave(copy_string(g.cfg.nvml_vbios_version[0] ? g.cfg.nvml_vbios_version : g.cfg.vbios_version,
+	    version, length));
 }
 
 static const struct sim_device *chain_source(unsigned i)

@@ -691,6 +691,8 @@ static int parse_scalars(json_t *root, const char *dir, struct sim_config *c, ch
 	    get_string(root, "nvml_driver_version", c->nvml_driver_version, sizeof(c->nvml_driver_version),
 		false, err, errlen) ||
 	    get_string(root, "vbios_version", c->vbios_version, sizeof(c->vbios_version), false, err, errlen) ||
+	    get_string(root, "nvml_vbios_version", c->nvml_vbios_version, sizeof(c->nvml_vbios_version),
+		false, err, errlen) ||
 	    get_string(root, "project", c->project, sizeof(c->project), false, err, errlen) ||
 	    get_string(root, "project_sku", c->project_sku, sizeof(c->project_sku), false, err, errlen) ||
 	    get_string(root, "chip_sku", c->chip_sku, sizeof(c->chip_sku), false, err, errlen) ||
@@ -728,7 +730,7 @@ static int parse_scalars(json_t *root, const char *dir, struct sim_config *c, ch
 static int parse_config(json_t *root, const char *dir, struct sim_config *c, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { "pki", "gpus", "switches", "driver_version",
-		"nvml_driver_version", "vbios_version", "project", "project_sku", "chip_sku",
+		"nvml_driver_version", "vbios_version", "nvml_vbios_version", "project", "project_sku", "chip_sku",
 		"switch_bios_version", "cc_feature", "multi_gpu_mode", "dev_tools", "environment",
 		"cpu_caps", "gpus_caps", "ready_state_file", "faults", "replay", NULL };
 	const char *bad = NULL;

@@ -78,6 +78,7 @@ struct sim_config {
 	char driver_version[64];
 	char nvml_driver_version[80];
 	char vbios_version[32];   /* upper-cased "96.00.9F.00.04" */
+	char nvml_vbios_version[32];	/* what NVML says, when not vbios_version */
 	char project[8], project_sku[8], chip_sku[16];
 	char switch_bios_version[32];
 	unsigned cc_feature, multi_gpu_mode, dev_tools, environment, cpu_caps, gpus_caps;

@@ -226,6 +226,9 @@ report_cases() {
 		gen report "$ev" "$TMP/cut-$n.json" cut "$n"
 		bad_report "report cut at $n bytes" "$TMP/cut-$n.json" "$field"
 	done
+	# Shorter than its own signature: said besides the parse error.
+	run_safe verify --evidence "$TMP/cut-37.json" --rim-dir "$TMP/rims" --no-ocsp
+	expect_out "report too short to carry a signature" "report cut at 37 bytes: no signature"
 	# MeasurementRecordLength is the 3 bytes at 37+5 = 42..44.
 	gen report "$ev" "$TMP/mrl.json" set 42 ffffff
 	bad_report "MeasurementRecordLength ffffff" "$TMP/mrl.json" "MeasurementRecordLength"

@@ -147,6 +147,11 @@ device_faults() {
 	expect_rc 1 "nvml_arch 8 for a Hopper chain"
 	expect_out "NVML reports architecture 8 but the certificate chain is HOPPER" "nvml_arch 8: message"
 
+	cfg nvmlvbios '{"nvml_vbios_version": "96.00.9F.00.05"}'
+	live
+	expect_rc 1 "NVML's VBIOS differs from the report's"
+	expect_out "NVML reports VBIOS 96.00.9F.00.05 but the report says 96.00.9F.00.04" "nvml_vbios_version: message"
+
 	cfg nvmldrv '{"nvml_driver_version": "595.71.99"}'
 	live
 	expect_rc 1 "nvml_driver_version differs"
@@ -380,9 +385,20 @@ minimal_nvml() {
 	live
 	expect_rc 0 "environment unavailable with CC on: verifies"
 	expect_out "does not report the CC environment" "environment unavailable: said so"
+	# ... and with CC off too (nothing attested vouches for it): a failure.
+	cfg env_unavailable_cc_off '{"environment": 0, "cc_feature": 0}'
+	live
+	expect_rc 1 "environment unavailable, CC off"
+	expect_out "the driver reports no CC environment (unavailable), not production" \
+	    "environment unavailable, CC off: message"
 }
 
 no_driver() {
+	cfg nogpu '{"gpus": 0}'
+	live
+	expect_rc 3 "a driver that sees no GPU"
+	expect_out "the NVIDIA driver sees no GPU" "no GPU: message"
+	expect_no_out "VERIFICATION SUCCESSFUL" "no GPU: no success"
 	run_cli verify --nvml-lib /nonexistent/libnvidia-ml.so.1 "${SIM_TRUST[@]}"
 	expect_rc 3 "no NVML library"
 	expect_out "no NVIDIA driver" "no NVML library: message"
