@@ -19,7 +19,9 @@
 #   vbios:  0..6, 8..12    (12 has 4 alternatives)
 #   switch: 0..30          (9..25 have 4 alternatives)
 # Every RIM has 64 Resource entries (inactive ones carry a zero Hash0), as
-# NVIDIA's GPU and LS10 RIMs do.
+# NVIDIA's GPU and LS10 RIMs do. With SIM_RIM_CONFLICT=1 in the environment
+# the VBIOS RIM also marks index 7 active, which the driver RIM already
+# does: an index conflict, for testing that check.
 set -euo pipefail
 
 if [ $# -lt 6 ] || [ $# -gt 7 ]; then
@@ -58,7 +60,7 @@ alternatives() {
 		else echo 0; fi ;;
 	vbios)
 		if [ "$i" -eq 12 ]; then echo 4
-		elif [ "$i" -le 12 ] && [ "$i" -ne 7 ]; then echo 1
+		elif [ "$i" -le 12 ] && { [ "$i" -ne 7 ] || [ "${SIM_RIM_CONFLICT:-0}" = 1 ]; }; then echo 1
 		else echo 0; fi ;;
 	switch)
 		if [ "$i" -ge 9 ] && [ "$i" -le 25 ]; then echo 4

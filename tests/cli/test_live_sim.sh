@@ -91,6 +91,19 @@ pass_one_and_eight() {
 }
 
 device_faults() {
+	# RIMs that both claim index 7 (validly signed by the test PKI).
+	cp -r "$D" "$TMP/conflict"
+	if SIM_RIM_CONFLICT=1 "$ROOT/sim/make-rims.sh" "$TMP/conflict" 595.71.05 96.00.9F.00.04 1010 0210 886 \
+	    >/dev/null 2>&1; then
+		cfg base '{}'
+		run_cli verify --nvml-lib "$SIMLIB" --no-pinned-anchors --trust-anchor "$D/root.pem" \
+		    --trust-anchor "$D/rim/root.pem" --rim-dir "$TMP/conflict/rims" --no-ocsp
+		expect_rc 1 "index active in both RIMs"
+		expect_out "index 7 is active in both the driver and the VBIOS RIM" "index conflict: message"
+	else
+		bad "make-rims.sh with SIM_RIM_CONFLICT=1 failed"
+	fi
+
 	fault tamper '{"kind": "tampered_measurement", "index": 22, "gpu": 3}'
 	live
 	expect_rc 1 "tampered_measurement"
@@ -184,6 +197,7 @@ system_faults() {
 	live
 	expect_rc 1 "cc_feature 0, multi_gpu_mode 0"
 	expect_out "neither in CC mode nor in Protected PCIe" "CC off: message"
+	expect_out "not attested: the GPU is not in confidential-computing mode" "CC off: each GPU says so"
 
 	cfg cc11 '{"cc_feature": 1, "multi_gpu_mode": 1}'
 	live
