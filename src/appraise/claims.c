@@ -343,6 +343,22 @@ static const char *mark(enum gpa_outcome o, bool color)
 	return "[ ?? ]";
 }
 
+static void text_checks(struct sbuf *b, const struct gpa_check *c, int n, bool color)
+{
+	for (int i = 0; i < n; i++)
+		sb_printf(b, "  %s %s\n", mark(c[i].outcome, color), c[i].detail);
+}
+
+/* The summary under a verdict other than pass: what failed or was not done. */
+static void text_failures(struct sbuf *b, const char *who, const struct gpa_check *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (c[i].outcome == GPA_CHECK_FAIL || c[i].outcome == GPA_CHECK_BAD_INPUT ||
+		    c[i].outcome == GPA_CHECK_NOT_DONE)
+			sb_printf(b, "  %s: %s%s\n", who, c[i].outcome == GPA_CHECK_NOT_DONE ? "not done: " : "",
+			    c[i].detail);
+}
+
 static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool color)
 {
 	sb_printf(b, "%s", d->label);
@@ -360,8 +376,7 @@ static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool 
 		    d->uuid[0] ? d->uuid : "-");
 	if (d->not_cc)
 		sb_printf(b, "  VBIOS %s (as NVML reports it)\n", d->nvml_vbios);
-	for (int i = 0; i < d->nchecks; i++)
-		sb_printf(b, "  %s %s\n", mark(d->checks[i].outcome, color), d->checks[i].detail);
+	text_checks(b, d->checks, d->nchecks, color);
 	for (int i = 0; i < d->nmismatch; i++) {
 		const struct gpa_mismatch *m = &d->mismatch[i];
 		sb_printf(b, "       mismatch %s index %d: runtime %s\n", m->source, m->index, m->runtime);
@@ -386,8 +401,7 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 			sb_printf(&b, "System  driver %s, %d GPU(s)\n", a->sys.driver_version, a->sys.gpus_total);
 		else
 			sb_printf(&b, "System\n");
-		for (int i = 0; i < a->nsys_checks; i++)
-			sb_printf(&b, "  %s %s\n", mark(a->sys_checks[i].outcome, color), a->sys_checks[i].detail);
+		text_checks(&b, a->sys_checks, a->nsys_checks, color);
 		sb_printf(&b, "\n");
 	}
 	for (size_t i = 0; i < a->n; i++) {
@@ -418,19 +432,10 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 		    color ? "\xe2\x9d\x8c " : "");
 		break;
 	}
-	for (int k = 0; k < a->nsys_checks && a->verdict != GPA_PASS; k++) {
-		const struct gpa_check *c = &a->sys_checks[k];
-		if (c->outcome == GPA_CHECK_FAIL || c->outcome == GPA_CHECK_NOT_DONE)
-			sb_printf(&b, "  System: %s%s\n", c->outcome == GPA_CHECK_NOT_DONE ? "not done: " : "",
-			    c->detail);
+	if (a->verdict != GPA_PASS) {
+		text_failures(&b, "System", a->sys_checks, a->nsys_checks);
+		for (size_t i = 0; i < a->n; i++)
+			text_failures(&b, a->dev[i].label, a->dev[i].checks, a->dev[i].nchecks);
 	}
-	for (size_t i = 0; i < a->n && a->verdict != GPA_PASS; i++)
-		for (int k = 0; k < a->dev[i].nchecks; k++) {
-			const struct gpa_check *c = &a->dev[i].checks[k];
-			if (c->outcome == GPA_CHECK_FAIL || c->outcome == GPA_CHECK_BAD_INPUT ||
-			    c->outcome == GPA_CHECK_NOT_DONE)
-				sb_printf(&b, "  %s: %s%s\n", a->dev[i].label,
-				    c->outcome == GPA_CHECK_NOT_DONE ? "not done: " : "", c->detail);
-		}
 	return b.p;
 }
