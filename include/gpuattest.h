@@ -9,7 +9,7 @@
  * Everything that weakens verification has "insecure" in its name.
  *
  *	gpuattest_config *cfg = gpuattest_config_new();
- *	gpuattest_config_set_rim_dir(cfg, "/var/lib/rims");
+ *	gpuattest_config_add_rim_dir(cfg, "/var/lib/rims");
  *	gpuattest_result *res;
  *	if (gpuattest_verify_evidence_file(cfg, "evidence.json", &res) == 0) {
  *		int verdict = gpuattest_result_verdict(res);	// GPUATTEST_VERIFIED ...
@@ -59,7 +59,8 @@ int gpuattest_config_set_time(gpuattest_config *cfg, time_t at);
 /* The nonce the evidence must carry (32 bytes). Without it, the evidence's
  * own nonce is used and freshness is not proven. */
 int gpuattest_config_set_nonce(gpuattest_config *cfg, const uint8_t *nonce, size_t len);
-/* RIM sources, tried in the order added. */
+/* RIM directories, searched in the order added, before the collateral
+ * bundle, the cache and the RIM service. At most 3: a 4th fails. */
 int gpuattest_config_add_rim_dir(gpuattest_config *cfg, const char *dir);
 /* Skip certificate revocation checks. Verification can then still pass,
  * and the result says that revocation was not checked. */

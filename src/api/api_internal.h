@@ -13,7 +13,11 @@
 #include "x509/x509.h"
 
 #define GPA_API_MAX_ANCHOR_FILES 16
-#define GPA_API_MAX_RIM_DIRS 4
+/* Each RIM directory is one of the appraisal's RIM sources, which also
+ * holds the network source (bundle, cache, service) after them: the
+ * directories get the rest of gpa_appraise_cfg.sources (asserted in
+ * gpuattest.c), and a directory beyond that is refused, never dropped. */
+#define GPA_API_MAX_RIM_DIRS 3
 
 struct gpuattest_config {
 	struct gpa_err err;

@@ -93,7 +93,8 @@ int gpuattest_config_set_nonce(gpuattest_config *c, const uint8_t *nonce, size_t
 int gpuattest_config_add_rim_dir(gpuattest_config *c, const char *dir)
 {
 	if (c->nrim_dirs == GPA_API_MAX_RIM_DIRS) {
-		gpa_err_set(&c->err, "too many RIM directories");
+		gpa_err_set(&c->err, "at most %d RIM directories can be searched; %s is one more",
+		    GPA_API_MAX_RIM_DIRS, dir);
 		return -1;
 	}
 	c->rim_dirs[c->nrim_dirs++] = strdup(dir);
@@ -314,6 +315,12 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 	ac->nonce_generated = c->nonce_generated;
 }
 
+/* Every directory accepted by gpuattest_config_add_rim_dir, then the
+ * network source, must fit: none may be left out of the search. */
+_Static_assert(GPA_API_MAX_RIM_DIRS + 1 <=
+    sizeof(((struct gpa_appraise_cfg *)0)->sources) / sizeof(struct gpa_rim_provider),
+    "GPA_API_MAX_RIM_DIRS directories and the network source exceed gpa_appraise_cfg.sources");
+
 /* The whole configuration (loads the anchors on first use). */
 static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 {
@@ -329,7 +336,7 @@ static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 	if (config_network(c) != 0)
 		return -1;
 	ac->anchors = c->anchors;
-	for (int i = 0; i < c->nrim_dirs && ac->nsources < 3; i++) {
+	for (int i = 0; i < c->nrim_dirs; i++) {
 		c->rim_dir_src[i].dir = c->rim_dirs[i];
 		c->rim_dir_src[i].on_found = c->record ? record_rim : NULL;
 		c->rim_dir_src[i].arg = c->record;

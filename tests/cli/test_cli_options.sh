@@ -190,6 +190,31 @@ revocation_and_trust() {
 	expect_out "$TMP/no-such-anchor.pem" "--trust-anchor missing: names the file"
 }
 
+# Every --rim-dir given is searched, or the run refuses to start: the last
+# accepted directory is used, and one more than the limit is bad usage
+# (it used to be dropped without a word).
+rim_dir_limit() {
+	mkdir -p "$TMP/empty-1" "$TMP/empty-2"
+	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/empty-1" --rim-dir "$TMP/only-vbios" \
+	    --rim-dir "$TMP/only-driver" --no-ocsp --offline
+	expect_rc 0 "3 x --rim-dir, the driver RIM only in the 3rd"
+	expect_out "$DRV_ID signature verified" "3 x --rim-dir: the driver RIM from the 3rd verified"
+	local four=(--evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/empty-1" --rim-dir "$TMP/empty-2"
+	    --rim-dir "$TMP/only-vbios" --rim-dir "$TMP/only-driver") cmd
+	# fetch-collateral shares the option; loopback URLs that refuse keep a
+	# run that went ahead short.
+	for cmd in "verify --no-ocsp --offline" \
+	    "fetch-collateral -o $TMP/limit-bundle.json --rim-url http://127.0.0.1:9 --ocsp-url http://127.0.0.1:9 --retries 0"; do
+		# shellcheck disable=SC2086 # the command and its options split on purpose
+		run_cli $cmd "${four[@]}"
+		expect_rc 2 "$cmd: 4 x --rim-dir is bad usage, not a 4th directory ignored"
+		expect_out "at most 3 RIM directories" "$cmd: 4 x --rim-dir: names the limit"
+		expect_out "$TMP/only-driver" "$cmd: 4 x --rim-dir: names the directory refused"
+		expect_no_out "VERIFICATION" "$cmd: 4 x --rim-dir: nothing verified"
+	done
+	if [ ! -e "$TMP/limit-bundle.json" ]; then ok; else bad "fetch-collateral, 4 x --rim-dir: wrote a bundle"; fi
+}
+
 report_and_rims() {
 	run_cli verify --report "$OLD/attestation_report.hex.txt" --cert-chain "$OLD/cert_chain.pem.txt" \
 	    --rim-dir "$TMP/rims-545" --no-ocsp --at 2024-01-01T00:00:00Z
@@ -216,6 +241,7 @@ report_and_rims() {
 	cp "$V/rim/driver/$DRV_ID.xml" "$TMP/only-driver/"
 	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/only-vbios" --rim-dir "$TMP/only-driver" --no-ocsp
 	expect_rc 0 "--rim-dir repeated"
+	rim_dir_limit
 	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/only-vbios" --no-ocsp
 	expect_rc 3 "a RIM not in --rim-dir"
 	expect_out "$DRV_ID is not available" "a RIM not in --rim-dir: message"
