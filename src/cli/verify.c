@@ -112,8 +112,10 @@ void cli_usage_verify(FILE *f)
 "  --nscq-lib PATH      NSCQ library for the NVSwitches in Protected PCIe mode\n"
 "                       (default libnvidia-nscq.so.2; env GPUATTEST_NSCQ_LIB)\n"
 "  --set-ready          after, and only after, everything passed, mark the GPUs\n"
-"                       ready to accept work; on any failure mark them NOT ready\n"
-"                       (needs root). Without it the ready state is not touched.\n"
+"                       ready to accept work; on any other outcome (a failure, a\n"
+"                       check not done, an error once the driver answered) mark\n"
+"                       them NOT ready (needs root). Without it the ready state\n"
+"                       is not touched.\n"
 "  --insecure-allow-dev-tools\n"
 "                       accept a driver in developer-tools (debug) mode, which is\n"
 "                       NOT confidential (default: such a system fails)\n"
@@ -396,6 +398,35 @@ static int verify_recorded(gpuattest_config *cfg, const struct verify_args *va, 
 	return gpuattest_verify_report_files(cfg, va->report, va->chain, res);
 }
 
+/* --set-ready fails closed: a live run that stopped with an error is no
+ * pass, so the GPUs must not stay ready. There is no result to carry the
+ * outcome, so it is said on stderr. */
+static void ready_after_error(struct gpa_live *l)
+{
+	struct gpa_err e = {{0}};
+
+	if (!l->sys.present) {
+		fprintf(stderr, "gpuattest: --set-ready: the driver could not be used, so the GPUs' "
+		    "ready state was not changed\n");
+		return;
+	}
+	if (live_set_ready(l, false, &e) == 0)
+		fprintf(stderr, "gpuattest: --set-ready: the run did not pass: "
+		    "GPUs ready state set to NOT READY.\n");
+	else
+		fprintf(stderr, "gpuattest: WARNING: --set-ready: the run did not pass and the GPUs "
+		    "could not be marked NOT ready: %s\n", e.msg);
+}
+
+/* Ends a live run that stopped with an error; returns rc. */
+static int live_error(struct gpa_live *l, const struct verify_args *va, int rc)
+{
+	if (va->set_ready)
+		ready_after_error(l);
+	live_close(l);
+	return rc;
+}
+
 static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
 {
 	struct gpa_live_opts o = {.nvml_lib = va->nvml_lib, .gpus = va->gpus, .have_nonce = va->have_nonce,
@@ -408,10 +439,8 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	api_warmup_start(cfg);
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
-		if (l.bad_selection) {
-			live_close(&l);
-			return -2;
-		}
+		if (l.bad_selection)
+			return live_error(&l, va, -2);
 		if (l.api == NULL || !l.sys.present)
 			fprintf(stderr,
 			    "Nothing could be attested on this machine.\n"
@@ -419,27 +448,24 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 			    "  gpuattest verify --evidence FILE --rim-dir DIR [--nonce HEX]\n"
 			    "  gpuattest verify --report REPORT --cert-chain CHAIN.pem --rim-dir DIR\n"
 			    "(see 'gpuattest help verify').\n");
-		live_close(&l);
-		return -1;
+		return live_error(&l, va, -1);
 	}
 	/* Protected PCIe: the switches are part of what must be trusted, on
 	 * the same nonce, in the same verdict. */
 	if (l.sys.multi_gpu_mode == 1 && l.sys.cc_feature != 1 &&
 	    live_collect_switches(&l, va->nscq_lib, &e) != 0) {
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
-		if (va->set_ready)
-			live_set_ready(&l, false, &e);
-		live_close(&l);
-		return -1;
+		return live_error(&l, va, -1);
 	}
 	gpuattest_config_set_nonce(cfg, l.nonce, sizeof(l.nonce));
 	cfg->nonce_generated = l.nonce_generated;
 	if (o.progress)
 		fprintf(stderr, "gpuattest: verifying...\n");
+	/* An error here (an unreadable anchor or bundle, evidence that cannot
+	 * be appraised) comes after collection and yields no verdict. */
 	if (api_run(cfg, &l.set, &l.sys, res) != 0) {
 		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
-		live_close(&l);
-		return -1;
+		return live_error(&l, va, -1);
 	}
 	if (va->set_ready)
 		apply_ready_state(&l, *res);

@@ -274,9 +274,15 @@ set_ready() {
 	expect_rc 0 "ready: pass without --set-ready, ready already"
 	ready_is 1 "a pass without --set-ready leaves it (1)"
 	cfg ready_err "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlDeviceGetConfComputeGpuAttestationReport\", \"code\": 999}]}"
+	live
+	expect_rc 3 "ready: collection fails without --set-ready"
+	ready_is 1 "a run that cannot collect, without --set-ready, leaves it"
+	# --set-ready fails closed: a run that stops with an error is no pass.
 	live --set-ready
 	expect_rc 3 "ready: collection fails with --set-ready"
-	ready_is 1 "a run that cannot collect leaves it"
+	expect_out "GPUs ready state set to NOT READY" "ready: collection fails: NOT READY said"
+	ready_is 0 "a run that cannot collect, with --set-ready, marks NOT ready"
+	printf '1\n' >"$RS"
 	cfg ready_bad "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"bad_signature\", \"gpu\": 7}]}"
 	live
 	expect_rc 1 "ready: failing run without --set-ready"
@@ -295,6 +301,34 @@ set_ready() {
 	ready_is 1 "ready again after a pass"
 	expect_json 'd["system"]["ready_state_before"]' False "json: ready_state_before"
 	expect_json 'd.get("ready_state_set")' True "json: ready_state_set"
+
+	# An error after the evidence was collected (an anchor file that is not
+	# PEM, read only once the appraisal starts) is no pass either.
+	printf 'not a certificate\n' >"$TMP/not-pem.pem"
+	live --trust-anchor "$TMP/not-pem.pem"
+	expect_rc 3 "ready: appraisal error without --set-ready"
+	expect_out "$TMP/not-pem.pem" "ready: appraisal error: names the file"
+	ready_is 1 "an appraisal error without --set-ready leaves it"
+	live --set-ready --trust-anchor "$TMP/not-pem.pem"
+	expect_rc 3 "ready: appraisal error with --set-ready"
+	expect_out "GPUs ready state set to NOT READY" "ready: appraisal error: NOT READY said"
+	expect_no_out "VERIFICATION SUCCESSFUL" "ready: appraisal error: no success"
+	ready_is 0 "an appraisal error with --set-ready marks NOT ready"
+	# So is a bad --gpu, found once the driver answers (exit 2).
+	printf '1\n' >"$RS"
+	live --set-ready --gpu 9
+	expect_rc 2 "ready: --gpu 9 with --set-ready"
+	expect_out "GPUs ready state set to NOT READY" "ready: --gpu 9: NOT READY said"
+	ready_is 0 "a bad --gpu with --set-ready marks NOT ready"
+	# ... and when the driver refuses even that, the run says so.
+	printf '1\n' >"$RS"
+	cfg ready_err_locked "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlDeviceGetConfComputeGpuAttestationReport\", \"code\": 999}, {\"kind\": \"nvml_error\", \"function\": \"nvmlSystemSetConfComputeGpusReadyState\", \"code\": 4}]}"
+	live --set-ready
+	expect_rc 3 "ready: collection fails, NOT ready refused"
+	expect_out "WARNING: --set-ready: the run did not pass and the GPUs could not be marked NOT ready: setting the GPUs not ready: NVML error 4" \
+	    "ready: collection fails, NOT ready refused: warning"
+	ready_is 1 "a refused NOT ready leaves it (and says so)"
+	cfg ready "{\"ready_state_file\": \"$RS\"}"
 
 	# The driver refuses the change (not root, or locked until reboot): the
 	# evidence passed, but the gate could not do what it was asked, so the
@@ -418,6 +452,9 @@ no_driver() {
 	expect_out "no NVIDIA driver" "no NVML library: message"
 	expect_out "/nonexistent/libnvidia-ml.so.1" "no NVML library: names the library"
 	expect_out "gpuattest verify --evidence FILE" "no NVML library: hint about --evidence"
+	run_cli verify --nvml-lib /nonexistent/libnvidia-ml.so.1 "${SIM_TRUST[@]}" --set-ready
+	expect_rc 3 "no NVML library, --set-ready"
+	expect_out "ready state was not changed" "no NVML library, --set-ready: says the state is untouched"
 	run_cli collect -o "$TMP/none.json" --nvml-lib /nonexistent/libnvidia-ml.so.1
 	expect_rc 3 "collect, no NVML library"
 	expect_out "no NVIDIA driver" "collect, no NVML library: message"
