@@ -8,12 +8,13 @@
 #   make bench      benchmarks under bench/
 
 CC      ?= cc
-PKGS    := openssl libcurl libxml-2.0 xmlsec1-openssl jansson
+PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# Linked: OpenSSL and jansson only. libcurl (src/net/http.c) and libxml2 +
+# Linked: OpenSSL, Nettle (hogweed, with GMP: P-384 ECDSA, see
+# src/x509/p384.c) and jansson. libcurl (src/net/http.c) and libxml2 +
 # xmlsec1 (src/rim/xmllib.c) are loaded with dlopen when first needed, so
 # that they cost nothing at process start.
-PKG_LIBS   := $(shell pkg-config --libs openssl jansson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs openssl hogweed jansson 2>/dev/null) -lgmp
 # For the simulator's test, which reads the signed RIMs it makes.
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
 

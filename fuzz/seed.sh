@@ -35,6 +35,17 @@ if command -v openssl >/dev/null; then
 		) || true
 	fi
 	rm -rf "$pki"
+	# fuzz_p384: point || SHA-384 digest || DER signature, all valid.
+	mkdir -p "$out/p384"
+	k=$(mktemp -d)
+	for i in 1 2 3; do
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$k/key.pem" 2>/dev/null &&
+		    openssl pkey -in "$k/key.pem" -pubout -outform DER 2>/dev/null | tail -c 97 >"$k/point" &&
+		    printf 'seed %s' "$i" | openssl dgst -sha384 -binary >"$k/digest" &&
+		    openssl pkeyutl -sign -inkey "$k/key.pem" -in "$k/digest" -out "$k/sig" 2>/dev/null &&
+		    cat "$k/point" "$k/digest" "$k/sig" >"$out/p384/seed$i" || true
+	done
+	rm -rf "$k"
 fi
 if [ ! -d "$shared" ]; then
 	echo "seed.sh: $shared not found; only the generated seeds are used" >&2

@@ -193,6 +193,32 @@ static X509_STORE *store_at(X509_STORE *trust, time_t at)
 	return s;
 }
 
+/*
+ * OCSP_basic_verify, with the response signature checked by p384.c when it
+ * is by a P-384 key and Nettle accepts it. OpenSSL then checks all
+ * the rest (signer's path, its authority) with OCSP_NOSIGS; the signer whose
+ * key we checked is first in its list and the only place it looks for one
+ * (OCSP_NOINTERN), so it judges that very certificate. Any other signature,
+ * or one Nettle refuses, is left to OpenSSL entirely. 1 valid.
+ */
+static int basic_verify(OCSP_BASICRESP *bs, STACK_OF(X509) *untrusted, X509_STORE *st)
+{
+	STACK_OF(X509) *certs;
+	X509 *signer = NULL;
+	int v = 0;
+
+	if (OCSP_resp_get0_signer(bs, &signer, untrusted) != 1 || p384_ocsp_signed_by(bs, signer) != 1) {
+		ERR_clear_error();
+		return OCSP_basic_verify(bs, untrusted, st, OCSP_NOEXPLICIT);
+	}
+	certs = sk_X509_new_null();
+	if (certs != NULL && sk_X509_push(certs, signer) > 0 &&
+	    X509_add_certs(certs, untrusted, X509_ADD_FLAG_DEFAULT) == 1)
+		v = OCSP_basic_verify(bs, certs, st, OCSP_NOEXPLICIT | OCSP_NOSIGS | OCSP_NOINTERN);
+	sk_X509_free(certs);
+	return v;
+}
+
 static bool verify_response(OCSP_BASICRESP *bs, STACK_OF(X509) *untrusted, X509_STORE *trust,
     time_t at, struct gpa_ocsp_cert *r)
 {
@@ -204,7 +230,7 @@ static bool verify_response(OCSP_BASICRESP *bs, STACK_OF(X509) *untrusted, X509_
 		snprintf(r->detail, sizeof(r->detail), "cannot copy the trust anchors");
 		return false;
 	}
-	v = OCSP_basic_verify(bs, untrusted, st, OCSP_NOEXPLICIT);
+	v = basic_verify(bs, untrusted, st);
 	X509_STORE_free(st);
 	if (v == 1) {
 		ERR_clear_error();

@@ -15,6 +15,7 @@
 #include "net/bundle.h"
 #include "net/cache.h"
 #include "x509/ocsp.h"
+#include "x509/x509_internal.h"
 
 static char pki[512];
 static int port = -1;
@@ -233,6 +234,38 @@ static void test_unauthorised_responders(void)
 	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
 	CHECK(!c.response_valid);
 	CHECK_STREQ(ocsp_status_name(c.status), "error");
+}
+
+/* Answers signed with a P-384 key are checked by Nettle (x509/p384.c),
+ * whatever the digest; OpenSSL still judges the responder, and a damaged
+ * signature is still refused (by OpenSSL, which has the last word). */
+static void test_signature_by_nettle(void)
+{
+	static const char *const modes[] = { "", "rmd=sha256", "rmd=sha512" };
+	struct fx f;
+	struct gpa_ocsp_chain c;
+	unsigned long before;
+
+	NEED();
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		fx_init(&f, modes[i]);
+		/* The second run finds the responders' certificates already
+		 * checked (signature memory): only the two answers are left. */
+		(void)run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+		before = p384_accepted();
+		c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+		CHECK(c.passed && c.response_valid);
+		CHECK_INT(p384_accepted() - before, 2);
+	}
+	/* A valid signature by a key that may not answer for the leaf. */
+	fx_init(&f, "rmd=sha512/signer=rogue");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(c.certs[0].response_valid && !c.certs[1].response_valid && !c.passed);
+	fx_init(&f, "rmd=sha384/badsig");
+	c = run1(&f, "leaf_good", GPA_OCSP_FIRST_RIM, false, now);
+	CHECK(!c.response_valid && !c.passed);
+	CHECK_STREQ(ocsp_status_name(c.status), "error");
+	CHECK_CONTAINS(c.certs[0].detail, "signature");
 }
 
 /* Why OCSP_NOEXPLICIT: an anchor marked trusted for OCSP signing would
@@ -860,6 +893,7 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_unauthorised_responders);
 	RUN(test_explicit_trust_does_not_authorise);
+	RUN(test_signature_by_nettle);
 	RUN(test_duplicate_answer_refused);
 	RUN(test_response_encodings);
 	RUN(test_freshness);

@@ -19,6 +19,7 @@ http://127.0.0.1:PORT/nmin=1/badsig :
   ndays=N      nextUpdate = now + N days (default ndays=1)
   nmin=N       nextUpdate = now + N minutes
   nonext       no nextUpdate at all
+  rmd=NAME     sign with digest NAME (default sha384, as NVIDIA's responder)
   badsig       corrupt the response signature (openssl -badsig)
   signer=NAME  sign with the --signer NAME key instead of the route's own
   stripnonce   drop the request's extensions first, so no nonce is echoed
@@ -96,7 +97,8 @@ def respond(req, modes):
         with open(qin, "wb") as f:
             f.write(req)
         cmd = ["openssl", "ocsp", "-index", index, "-CA", ca, "-rsigner", rsigner,
-               "-rkey", rkey, "-reqin", qin, "-respout", qout]
+               "-rkey", rkey, "-rmd", modes.get("rmd", "sha384"),
+               "-reqin", qin, "-respout", qout]
         if "nmin" in modes:
             cmd += ["-nmin", modes["nmin"]]
         elif "nonext" not in modes:
