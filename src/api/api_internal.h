@@ -47,9 +47,10 @@ struct gpuattest_config {
 	struct gpa_netglue glue;
 	struct gpa_ocsp_stage stage;
 
-	/* First use of OpenSSL and xmlsec, on a thread (api_warmup_start). */
-	pthread_t warmup;
-	bool warmup_started;
+	/* First use of OpenSSL (the anchors) and of the XML libraries, each on
+	 * a thread (api_warmup_start). */
+	pthread_t warmup, xml_warmup;
+	bool warmup_started, xml_warmup_started;
 };
 
 struct gpuattest_result {

@@ -130,31 +130,52 @@ static int config_anchors(gpuattest_config *c, struct gpa_err *e)
 	return 0;
 }
 
-/* The first use of OpenSSL and xmlsec in a process costs a few milliseconds
- * (providers, configuration, the anchors' decoding): done on a thread while
- * the evidence is read and parsed. Only a warm-up: api_appraise_cfg repeats
- * whatever failed here and reports it then. */
-static void *warmup_run(void *arg)
+/* The first use of OpenSSL and of the XML libraries in a process costs a
+ * few milliseconds each (providers, configuration, the anchors' decoding;
+ * loading libxml2 and xmlsec1): each is done on a thread while the evidence
+ * is read and parsed. Only a warm-up: whatever failed here is done again
+ * and reported by api_appraise_cfg (anchors) and api_run (XML). */
+static void *warmup_anchors(void *arg)
 {
 	gpuattest_config *c = arg;
 	struct gpa_err ignored = {{0}};
 
-	if (config_anchors(c, &ignored) == 0)
-		(void)rim_global_init(&ignored);
+	(void)config_anchors(c, &ignored);
+	return NULL;
+}
+
+static void *warmup_xml(void *arg)
+{
+	struct gpa_err ignored = {{0}};
+
+	(void)arg;
+	(void)rim_global_init(&ignored);
 	return NULL;
 }
 
 void api_warmup_start(gpuattest_config *c)
 {
 	if (!c->warmup_started && c->anchors == NULL)
-		c->warmup_started = pthread_create(&c->warmup, NULL, warmup_run, c) == 0;
+		c->warmup_started = pthread_create(&c->warmup, NULL, warmup_anchors, c) == 0;
+	if (!c->xml_warmup_started)
+		c->xml_warmup_started = pthread_create(&c->xml_warmup, NULL, warmup_xml, NULL) == 0;
 }
 
-static void warmup_wait(gpuattest_config *c)
+/* The anchors' thread only: the XML libraries are needed by the RIM loads
+ * alone, which wait for them themselves (rim_global_init runs once). */
+static void anchors_wait(gpuattest_config *c)
 {
 	if (c->warmup_started)
 		pthread_join(c->warmup, NULL);
 	c->warmup_started = false;
+}
+
+static void warmup_wait(gpuattest_config *c)
+{
+	anchors_wait(c);
+	if (c->xml_warmup_started)
+		pthread_join(c->xml_warmup, NULL);
+	c->xml_warmup_started = false;
 }
 
 static int set_string(char **dst, const char *v)
@@ -321,18 +342,27 @@ _Static_assert(GPA_API_MAX_RIM_DIRS + 1 <=
     sizeof(((struct gpa_appraise_cfg *)0)->sources) / sizeof(struct gpa_rim_provider),
     "GPA_API_MAX_RIM_DIRS directories and the network source exceed gpa_appraise_cfg.sources");
 
-/* The whole configuration (loads the anchors on first use). */
-static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac)
+/* Whether the XML libraries could be loaded: 0, or -1 with the message. */
+static int xml_ready(gpuattest_config *c)
 {
 	struct gpa_err e;
 
-	appraise_cfg_basic(c, ac);
-	if (config_anchors(c, &c->err) != 0)
-		return -1;
 	if (rim_global_init(&e) != 0) {
 		c->err = e;
 		return -1;
 	}
+	return 0;
+}
+
+/* The whole configuration (loads the anchors on first use), with or without
+ * waiting for the XML libraries (then the caller checks xml_ready later). */
+static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac, bool need_xml)
+{
+	appraise_cfg_basic(c, ac);
+	if (config_anchors(c, &c->err) != 0)
+		return -1;
+	if (need_xml && xml_ready(c) != 0)
+		return -1;
 	if (config_network(c) != 0)
 		return -1;
 	ac->anchors = c->anchors;
@@ -372,8 +402,8 @@ static const struct gpa_appraise_cfg *complete_cfg(void *arg, struct gpa_err *e)
 {
 	struct run_cfg *rc = arg;
 
-	warmup_wait(rc->c);
-	if (api_appraise_cfg(rc->c, &rc->full) != 0) {
+	anchors_wait(rc->c);
+	if (api_appraise_cfg(rc->c, &rc->full, false) != 0) {
 		if (e != &rc->c->err)
 			*e = rc->c->err;
 		return NULL;
@@ -409,11 +439,14 @@ int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_syst
 	rc.basic.sys = &si;
 	rc.basic.complete = complete_cfg;
 	rc.basic.complete_ctx = &rc;
-	if (appraise_evidence(&rc.basic, &r->set, &r->a, &c->err) != 0) {
+	/* The XML libraries were not waited for: a failure to load them is a
+	 * configuration error, reported instead of a verdict as before. */
+	if (appraise_evidence(&rc.basic, &r->set, &r->a, &c->err) != 0 || xml_ready(c) != 0) {
 		warmup_wait(c);
 		gpuattest_result_free(r);
 		return -1;
 	}
+	warmup_wait(c);
 	*res = r;
 	return 0;
 }
