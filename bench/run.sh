@@ -9,6 +9,7 @@ BUILD=${BUILD:-build}
 export BUILD
 shared=${GPUATTEST_SHARED:-../shared}/vectors/nvidia
 rc=0
+"$BUILD/bench/bench_p384" || rc=1
 if [ -d "$shared" ]; then
 	rims=$(mktemp -d)
 	trap 'rm -rf "$rims"' EXIT
