@@ -1,7 +1,8 @@
 /*
  * NVML collection. Loads libnvidia-ml.so.1 (or --nvml-lib /
  * GPUATTEST_NVML_LIB) with dlopen and resolves only the symbols of
- * docs/attestation-formats.md §9.1, whose types are declared once in
+ * docs/attestation-formats.md §9.1 that it calls (nvmlErrorString is not:
+ * nvml_explain says what to do instead), whose types are declared once in
  * nvml_abi.h. Every NVML failure becomes a sentence that says what to do.
  */
 #include "collect/collect.h"
@@ -18,7 +19,6 @@ struct nvml_api {
 	void *h;
 	nvmlInit_v2_fn init;
 	nvmlShutdown_fn shutdown;
-	nvmlErrorString_fn error_string;
 	nvmlSystemGetConfComputeState_fn cc_state;
 	nvmlSystemGetConfComputeSettings_fn cc_settings;
 	nvmlSystemGetConfComputeCapabilities_fn cc_caps;	/* optional */
@@ -77,7 +77,6 @@ static int resolve(struct nvml_api *api, const char *path, struct gpa_err *e)
 {
 	RESOLVE(init, "nvmlInit_v2", true);
 	RESOLVE(shutdown, "nvmlShutdown", true);
-	RESOLVE(error_string, "nvmlErrorString", true);
 	RESOLVE(cc_state, "nvmlSystemGetConfComputeState", true);
 	RESOLVE(cc_settings, "nvmlSystemGetConfComputeSettings", true);
 	RESOLVE(cc_caps, "nvmlSystemGetConfComputeCapabilities", false);
@@ -333,7 +332,9 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 	l->set.n = (size_t)njobs;
 	if (o->progress)
 		fprintf(stderr, "gpuattest: collecting evidence from %d GPU(s)...\n", njobs);
-	/* All GPUs at once: each report takes the GPU tens of milliseconds. */
+	/* All GPUs at once, a thread each: each report takes the GPU tens of
+	 * milliseconds during which the thread only waits, so the CPU-sized
+	 * work pool (util/pool.c) would queue them in waves. */
 	for (int i = 0; i < njobs; i++)
 		started[i] = pthread_create(&th[i], NULL, collect_one, &jobs[i]) == 0;
 	for (int i = 0; i < njobs; i++) {
