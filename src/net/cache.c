@@ -170,10 +170,12 @@ static int read_index(const struct gpa_cache *c, const char *id, char hex[65])
 	return ok ? 1 : -1;
 }
 
-int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
+/* cache_rim_get, also giving the SHA-256 (hex) the document was checked
+ * against when it is found. */
+static int rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len, char hex[65],
     struct gpa_err *e)
 {
-	char hex[65], got[65], doc[PATH_MAX], idx[PATH_MAX];
+	char got[65], doc[PATH_MAX], idx[PATH_MAX];
 	struct gpa_err ignore;
 	int r;
 
@@ -201,6 +203,14 @@ int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *le
 		return 0;
 	}
 	return 1;
+}
+
+int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
+    struct gpa_err *e)
+{
+	char hex[65];
+
+	return rim_get(c, id, xml, len, hex, e);
 }
 
 int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, size_t len,
@@ -350,9 +360,8 @@ static int list_one(void *arg, const char *name)
 			return -1;
 		en->kind = GPA_CACHE_RIM;
 		snprintf(en->name, sizeof(en->name), "%s", name);
-		got = cache_rim_get(l->c, name, &buf, &len, &ignore);
+		got = rim_get(l->c, name, &buf, &len, en->sha256, &ignore);
 		if (got == 1) {
-			x509_sha256_hex(buf, len, en->sha256);
 			en->size = len;
 			if (rim_signer_not_after(buf, len, &en->expires) == 0)
 				en->expired = en->expires < l->now;
