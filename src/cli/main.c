@@ -14,6 +14,55 @@
 
 #include "cli/cli.h"
 
+static void usage_version(FILE *f)
+{
+	fprintf(f, "usage: gpuattest version\n");
+}
+
+static int run_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("gpuattest %s\n", GPUATTEST_VERSION);
+	return 0;
+}
+
+/* Every command, once: what runs it, what explains it, its line in the
+ * overview. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+	const char *summary;
+} commands[] = {
+	{ "verify", cli_verify, cli_usage_verify,
+	  "verify the live system or recorded evidence (the main job)" },
+	{ "inspect", cli_inspect, cli_usage_inspect,
+	  "print every field of a recorded report and its certificates" },
+	{ "collect", cli_collect, cli_usage_collect, "collect evidence from the GPUs into a file" },
+	{ "fetch-collateral", cli_fetch_collateral, cli_usage_fetch,
+	  "download the RIMs and OCSP answers evidence needs, for offline use" },
+	{ "cache", cli_cache, cli_usage_cache, "list, prune or clear the cache of RIMs and OCSP answers" },
+	{ "version", run_version, usage_version, "print the version" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* "  name       summary", or the name on a line of its own when too long. */
+static void usage_line(FILE *f, const char *name, const char *summary)
+{
+	if (strlen(name) > 10)
+		fprintf(f, "  %s\n  %-10s %s\n", name, "", summary);
+	else
+		fprintf(f, "  %-10s %s\n", name, summary);
+}
+
 static void usage_main(FILE *f)
 {
 	fprintf(f,
@@ -22,15 +71,11 @@ static void usage_main(FILE *f)
 "Proves that the NVIDIA GPUs (and NVSwitches) of this machine are genuine, run\n"
 "firmware NVIDIA signed, and are in the expected confidential-computing mode.\n"
 "\n"
-"Commands:\n"
-"  verify     verify the live system or recorded evidence (the main job)\n"
-"  inspect    print every field of a recorded report and its certificates\n"
-"  collect    collect evidence from the GPUs into a file\n"
-"  fetch-collateral\n"
-"             download the RIMs and OCSP answers evidence needs, for offline use\n"
-"  cache      list, prune or clear the cache of RIMs and OCSP answers\n"
-"  version    print the version\n"
-"  help CMD   explain a command and all its options\n"
+"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		usage_line(f, commands[i].name, commands[i].summary);
+	usage_line(f, "help CMD", "explain a command and all its options");
+	fprintf(f,
 "\n"
 "Exit codes (all commands):\n"
 "  0  verified / done\n"
@@ -42,13 +87,9 @@ static void usage_main(FILE *f)
 "Run 'gpuattest help verify' to start.\n");
 }
 
-static void usage_version(FILE *f)
-{
-	fprintf(f, "usage: gpuattest version\n");
-}
-
 int main(int argc, char **argv)
 {
+	const struct command *c;
 	const char *cmd;
 
 	/* A command runs once and exits: freeing OpenSSL's tables at exit
@@ -59,47 +100,23 @@ int main(int argc, char **argv)
 		return GPUATTEST_BAD_INPUT;
 	}
 	cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+	    (strcmp(cmd, "help") == 0 && argc < 3)) {
 		usage_main(stdout);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0) {
-		if (argc < 3) {
-			usage_main(stdout);
-			return 0;
-		}
-		if (strcmp(argv[2], "verify") == 0)
-			cli_usage_verify(stdout);
-		else if (strcmp(argv[2], "inspect") == 0)
-			cli_usage_inspect(stdout);
-		else if (strcmp(argv[2], "collect") == 0)
-			cli_usage_collect(stdout);
-		else if (strcmp(argv[2], "fetch-collateral") == 0)
-			cli_usage_fetch(stdout);
-		else if (strcmp(argv[2], "cache") == 0)
-			cli_usage_cache(stdout);
-		else if (strcmp(argv[2], "version") == 0)
-			usage_version(stdout);
-		else {
+		if ((c = find_command(argv[2])) == NULL) {
 			fprintf(stderr, "gpuattest: no command '%s'\n", argv[2]);
 			return GPUATTEST_BAD_INPUT;
 		}
+		c->usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("gpuattest %s\n", GPUATTEST_VERSION);
-		return 0;
-	}
-	if (strcmp(cmd, "verify") == 0)
-		return cli_verify(argc - 1, argv + 1);
-	if (strcmp(cmd, "inspect") == 0)
-		return cli_inspect(argc - 1, argv + 1);
-	if (strcmp(cmd, "collect") == 0)
-		return cli_collect(argc - 1, argv + 1);
-	if (strcmp(cmd, "fetch-collateral") == 0)
-		return cli_fetch_collateral(argc - 1, argv + 1);
-	if (strcmp(cmd, "cache") == 0)
-		return cli_cache(argc - 1, argv + 1);
+	if (strcmp(cmd, "--version") == 0)
+		cmd = "version";
+	if ((c = find_command(cmd)) != NULL)
+		return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "gpuattest: unknown command '%s' (try 'gpuattest --help')\n", cmd);
 	return GPUATTEST_BAD_INPUT;
 }
