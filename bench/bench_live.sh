@@ -3,41 +3,31 @@
 # 'gpuattest verify' without --evidence loads the simulated NVML
 # ($BUILD/sim/libnvidia-ml-sim.so), collects a report and chain from every
 # GPU over one fresh nonce, and verifies them: certificate chains, report
-# signatures, RIMs read from a directory (--rim-dir: there is no RIM cache
-# yet, so this is the RIM-from-disk cost), measurements, system checks. No
+# signatures, RIMs read from a directory (--rim-dir, looked in before the
+# RIM cache: this is the RIM-from-disk cost), measurements, system checks. No
 # OCSP (--no-ocsp), no network. Each case runs once to warm up, then N
 # times (default 20); it reports the mean and minimum wall time and the
 # peak resident set of the gpuattest process. Target: under 100 ms for 8
 # GPUs. 'collect -o -' alone is timed too, to show the split.
 #
-# Owns: a temporary directory, removed on exit. Never fails on a missed
-# target (a benchmark, not a test); exits non-zero only when a run does not
-# give the expected exit code, because then the numbers would mean nothing.
+# Owns: a temporary directory, removed on exit (bench/lib.sh, which also
+# holds the preamble the benchmarks share). Never fails on a missed target (a
+# benchmark, not a test); exits non-zero only when a run does not give the
+# expected exit code, because then the numbers would mean nothing.
 #
 #   BUILD=build bash bench/bench_live.sh [N]
 set -u
 cd "$(dirname "$0")/.." || exit 2
-BUILD=${BUILD:-build}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh bench_live
 N=${1:-${BENCH_N:-20}}
-case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
-CLI=${GPUATTEST:-$BDIR/gpuattest}
-SIMLIB=$BDIR/sim/libnvidia-ml-sim.so
 TARGET_MS=100
 
-case "$N" in ''|*[!0-9]*|0) echo "usage: $0 [N>0]" >&2; exit 2 ;; esac
-if [ ! -x "$CLI" ] || [ ! -f "$SIMLIB" ]; then
-	echo "bench_live: $CLI or $SIMLIB is missing: run 'make BUILD=$BUILD' first" >&2
-	exit 2
-fi
-command -v python3 >/dev/null || { echo "bench_live: needs python3 (timing and peak RSS)" >&2; exit 2; }
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-D=$TMP/sim
-if ! env_line=$(sim/make-sim-env.sh "$D" 8 0 2>"$TMP/make.log"); then
-	cat "$TMP/make.log" >&2
-	exit 1
-fi
-eval "$env_line"
+bench_count N "$N"
+bench_need_build "$SIMLIB"
+bench_need python3 "timing and peak RSS"
+bench_tmp
+bench_sim_env 8 0
 
 # measure LABEL EXPECTED_RC CMD...: one warm-up, then N timed runs. Wall
 # time per run from perf_counter around fork+exec+wait; peak RSS is the

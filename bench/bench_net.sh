@@ -19,35 +19,27 @@
 # Note: every OCSP request runs an `openssl ocsp` process inside the test
 # responder, so cold times include the test server's own work.
 #
-# Owns: a temporary directory and the two servers it starts (127.0.0.1 only;
-# stopped by an EXIT trap, and they exit by themselves when this script
+# Owns: a temporary directory (bench/lib.sh, which also holds the preamble
+# the benchmarks share) and the two servers it starts (127.0.0.1 only;
+# stopped by the EXIT trap, and they exit by themselves when this script
 # dies). Never fails on a missed target; exits non-zero when a run does not
 # verify (then the numbers would mean nothing).
 #
 #   BUILD=build bash bench/bench_net.sh [RUNS]
 set -u
 cd "$(dirname "$0")/.." || exit 2
-ROOT=$PWD
-BUILD=${BUILD:-build}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh bench_net
 RUNS=${1:-${BENCH_RUNS:-5}}
 DELAY_MS=50
-case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
-CLI=${GPUATTEST:-$BDIR/gpuattest}
-SIMLIB=$BDIR/sim/libnvidia-ml-sim.so
 
-case "$RUNS" in '' | *[!0-9]* | 0) echo "usage: $0 [RUNS>0]" >&2; exit 2 ;; esac
-if [ ! -x "$CLI" ] || [ ! -f "$SIMLIB" ]; then
-	echo "bench_net: $CLI or $SIMLIB is missing: run 'make BUILD=$BUILD' first" >&2
-	exit 2
-fi
-for t in python3 openssl xmlsec1; do
-	command -v "$t" >/dev/null || { echo "bench_net: needs $t" >&2; exit 2; }
-done
+bench_count RUNS "$RUNS"
+bench_need_build "$SIMLIB"
+for t in python3 openssl xmlsec1; do bench_need "$t"; done
 unset GPUATTEST_OCSP_URL GPUATTEST_RIM_URL GPUATTEST_SERVICE_KEY GPUATTEST_CACHE_DIR \
     http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
-TMP=$(mktemp -d)
 PIDS=()
 URL_ocsp="" URL_rim=""  # set by start
 stop_all() {
@@ -60,7 +52,8 @@ stop_all() {
 	done
 	PIDS=()
 }
-trap 'stop_all; rm -rf "$TMP"' EXIT
+bench_at_exit() { stop_all; }
+bench_tmp
 trap 'exit 130' INT TERM
 
 # start NAME SCRIPT ARGS...: a server of tests/servers, port within 10 s; sets URL_<NAME>.
@@ -82,12 +75,7 @@ keyhash() {
 		openssl dgst -sha1 -r | cut -d' ' -f1
 }
 
-D=$TMP/sim
-if ! env_line=$(sim/make-sim-env.sh "$D" 8 0 2>"$TMP/make.log"); then
-	cat "$TMP/make.log" >&2
-	exit 1
-fi
-eval "$env_line"
+bench_sim_env 8 0
 if ! "$CLI" collect -o "$TMP/ev.json" --nvml-lib "$SIMLIB" 2>"$TMP/collect.log"; then
 	cat "$TMP/collect.log" >&2
 	exit 1

@@ -19,27 +19,23 @@
 # process has exited), and times fork to wait itself, so that python's own
 # start-up is not counted.
 #
-# Owns: a temporary directory, removed on exit. Installs nothing. Never fails
-# on a slow run (a benchmark, not a test); exits non-zero only when a run does
+# Owns: a temporary directory, removed on exit (bench/lib.sh, which also
+# holds the preamble the benchmarks share). Installs nothing. Never fails on
+# a slow run (a benchmark, not a test); exits non-zero only when a run does
 # not give the expected exit code, because then the numbers would mean
 # nothing.
 #
 #   BUILD=build bash bench/bench_ppcie.sh [N]
 set -u
 cd "$(dirname "$0")/.." || exit 2
-BUILD=${BUILD:-build}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh bench_ppcie
 N=${1:-${BENCH_N:-20}}
-case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
-CLI=${GPUATTEST:-$BDIR/gpuattest}
-SIMDIR=$BDIR/sim
-NVML=$SIMDIR/libnvidia-ml-sim.so
+NVML=$SIMLIB
 NSCQ=$SIMDIR/libnvidia-nscq-sim.so
 
-case "$N" in '' | *[!0-9]* | 0) echo "usage: $0 [N>0]" >&2; exit 2 ;; esac
-if [ ! -x "$CLI" ] || [ ! -f "$NVML" ] || [ ! -f "$NSCQ" ]; then
-	echo "bench_ppcie: $CLI, $NVML or $NSCQ is missing: run 'make BUILD=$BUILD' first" >&2
-	exit 2
-fi
+bench_count N "$N"
+bench_need_build "$NVML" "$NSCQ"
 if [ -z "${EPOCHREALTIME:-}" ]; then
 	echo "bench_ppcie: needs bash 5 (\$EPOCHREALTIME)" >&2
 	exit 2
@@ -54,14 +50,8 @@ else
 	exit 2
 fi
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-D=$TMP/sim
-if ! env_line=$(sim/make-sim-env.sh "$D" 8 4 1 2>"$TMP/make.log"); then
-	cat "$TMP/make.log" >&2
-	exit 1
-fi
-eval "$env_line"
+bench_tmp
+bench_sim_env 8 4 1
 export GPUATTEST_CACHE_DIR=$TMP/cache
 
 # Writes "PEAK_KB WALL_USEC" of the child to argv[1]; exits with its code.

@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# bench/lib.sh: the preamble bench_live.sh, bench_ppcie.sh and bench_net.sh
+# share. Sourced, never run: each script goes to the repository root and
+# sources it with its own name, which prefixes every message:
+#
+#   cd "$(dirname "$0")/.." || exit 2
+#   . bench/lib.sh bench_net
+#
+# Sets at once: BENCH (that name); BUILD (default: build); BDIR ($BUILD made
+# absolute, from the repository root); CLI ($GPUATTEST, else $BDIR/gpuattest);
+# SIMDIR ($BDIR/sim) and SIMLIB (the simulated NVML in it). Then the scripts
+# call, in this order, so that the first failed check gives the message:
+#
+#   bench_count WORD VALUE   exit 2 with "usage: SCRIPT [WORD>0]" unless VALUE
+#                            is a whole number above 0
+#   bench_need_build FILE... exit 2, saying what to build, unless $CLI is
+#                            executable and every FILE exists
+#   bench_need TOOL [WHY]    exit 2 unless TOOL is on the PATH
+#   bench_tmp                TMP: a new temporary directory, removed by an
+#                            EXIT trap after it has run bench_at_exit (does
+#                            nothing unless the script redefines it)
+#   bench_sim_env ARGS...    D=$TMP/sim: a SIMULATED system from
+#                            'sim/make-sim-env.sh $D ARGS...', its environment
+#                            exported; exit 1 with its log if that fails
+#
+# Owns: nothing until bench_tmp; then TMP and the EXIT trap (a script that
+# needs more done on exit redefines bench_at_exit rather than the trap).
+
+BENCH=${1:?usage: . bench/lib.sh NAME}
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) BDIR=$BUILD ;; *) BDIR=$PWD/$BUILD ;; esac
+CLI=${GPUATTEST:-$BDIR/gpuattest}
+SIMDIR=$BDIR/sim
+# shellcheck disable=SC2034 # used by the scripts that source this file
+SIMLIB=$SIMDIR/libnvidia-ml-sim.so
+
+bench_count() {
+	case "$2" in '' | *[!0-9]* | 0) echo "usage: $0 [$1>0]" >&2; exit 2 ;; esac
+}
+
+# Names the missing pieces as "A or B", "A, B or C".
+bench_need_build() {
+	local f list=$CLI missing=0
+	[ -x "$CLI" ] || missing=1
+	for f in "$@"; do
+		[ -f "$f" ] || missing=1
+	done
+	if [ "$missing" = 1 ]; then
+		if [ $# -gt 0 ]; then
+			for f in "${@:1:$#-1}"; do list+=", $f"; done
+			list+=" or ${!#}"
+		fi
+		echo "$BENCH: $list is missing: run 'make BUILD=$BUILD' first" >&2
+		exit 2
+	fi
+}
+
+bench_need() {
+	command -v "$1" >/dev/null || { echo "$BENCH: needs $1${2:+ ($2)}" >&2; exit 2; }
+}
+
+bench_at_exit() { :; }
+
+bench_tmp() {
+	TMP=$(mktemp -d)
+	trap 'bench_at_exit; rm -rf "$TMP"' EXIT
+}
+
+bench_sim_env() {
+	local env_line
+	D=$TMP/sim
+	if ! env_line=$(sim/make-sim-env.sh "$D" "$@" 2>"$TMP/make.log"); then
+		cat "$TMP/make.log" >&2
+		exit 1
+	fi
+	eval "$env_line"
+}
