@@ -27,6 +27,8 @@ bench_count N "$N"
 bench_need_build "$SIMLIB"
 bench_need python3 "timing and peak RSS"
 bench_tmp
+# Never the user's cache (bench_live reads RIMs from --rim-dir only).
+export GPUATTEST_CACHE_DIR=$TMP/cache
 bench_sim_env 8 0
 
 # measure LABEL EXPECTED_RC CMD...: one warm-up, then N timed runs. Wall

@@ -12,13 +12,14 @@
 # call, in this order, so that the first failed check gives the message:
 #
 #   bench_count WORD VALUE   exit 2 with "usage: SCRIPT [WORD>0]" unless VALUE
-#                            is a whole number above 0
+#                            is a whole number above 0 without leading zeros
 #   bench_need_build FILE... exit 2, saying what to build, unless $CLI is
 #                            executable and every FILE exists
 #   bench_need TOOL [WHY]    exit 2 unless TOOL is on the PATH
-#   bench_tmp                TMP: a new temporary directory, removed by an
-#                            EXIT trap after it has run bench_at_exit (does
-#                            nothing unless the script redefines it)
+#   bench_tmp                TMP: a new temporary directory (exit 1 if none),
+#                            removed by an EXIT trap after it has run
+#                            bench_at_exit (does nothing unless the script
+#                            redefines it)
 #   bench_sim_env ARGS...    D=$TMP/sim: a SIMULATED system from
 #                            'sim/make-sim-env.sh $D ARGS...', its environment
 #                            exported; exit 1 with its log if that fails
@@ -34,8 +35,9 @@ SIMDIR=$BDIR/sim
 # shellcheck disable=SC2034 # used by the scripts that source this file
 SIMLIB=$SIMDIR/libnvidia-ml-sim.so
 
+# A leading zero is refused too: 00 is zero, and bash reads 08 as octal.
 bench_count() {
-	case "$2" in '' | *[!0-9]* | 0) echo "usage: $0 [$1>0]" >&2; exit 2 ;; esac
+	case "$2" in '' | *[!0-9]* | 0*) echo "usage: $0 [$1>0]" >&2; exit 2 ;; esac
 }
 
 # Names the missing pieces as "A or B", "A, B or C".
@@ -62,7 +64,7 @@ bench_need() {
 bench_at_exit() { :; }
 
 bench_tmp() {
-	TMP=$(mktemp -d)
+	TMP=$(mktemp -d) && [ -d "$TMP" ] || { echo "$BENCH: cannot make a temporary directory" >&2; exit 1; }
 	trap 'bench_at_exit; rm -rf "$TMP"' EXIT
 }
 
