@@ -64,7 +64,10 @@ bench_need() {
 bench_at_exit() { :; }
 
 bench_tmp() {
-	TMP=$(mktemp -d) && [ -d "$TMP" ] || { echo "$BENCH: cannot make a temporary directory" >&2; exit 1; }
+	if ! TMP=$(mktemp -d) || [ ! -d "$TMP" ]; then
+		echo "$BENCH: cannot make a temporary directory" >&2
+		exit 1
+	fi
 	trap 'bench_at_exit; rm -rf "$TMP"' EXIT
 }
 
