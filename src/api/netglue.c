@@ -32,8 +32,6 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 			lens[i] = f[i].len;
 			f[i].xml = NULL;
 			snprintf(errs[i], 256, "%s", rim_source_name(f[i].source));
-			if (f[i].source == GPA_RIM_FROM_DIR && g->rims.dir != NULL)
-				snprintf(errs[i], 256, "file %.200s/%.40s.xml", g->rims.dir, ids[i]);
 			break;
 		case GPA_RIM_FETCH_NOT_FOUND:
 			st[i] = GPA_FETCH_NOT_FOUND;

@@ -1,6 +1,7 @@
 /*
- * net/rimsvc: RIM documents by id from a directory, a bundle, the cache or
- * NVIDIA's RIM service (policy in rimsvc.h).
+ * net/rimsvc: RIM documents by id from a bundle, the cache or NVIDIA's RIM
+ * service (policy in rimsvc.h). The service's answers are decoded by the RIM
+ * layer (rim_service_json_decode), the one decoder for them.
  *
  * Must never: return service bytes whose id or sha256 disagree with what was
  * asked, or use an id in a path or URL before rim_id_valid accepts it.
@@ -8,24 +9,13 @@
 #include "net/rimsvc.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
-
-#include <jansson.h>
-#include <openssl/sha.h>
 
 #include "net/bundle.h"
 #include "net/cache.h"
 #include "rim/rim.h"
-
-/* The service's JSON adds base64 (4/3) and a few short fields. */
-#define RIMSVC_MAX_BODY	((size_t)GPA_RIM_MAX_BYTES / 3 * 4 + 65536)
 
 bool rim_id_valid(const char *id)
 {
@@ -45,7 +35,6 @@ const char *rim_source_name(enum gpa_rim_source s)
 {
 	switch (s) {
 	case GPA_RIM_FROM_NONE: return "none";
-	case GPA_RIM_FROM_DIR: return "directory";
 	case GPA_RIM_FROM_BUNDLE: return "bundle";
 	case GPA_RIM_FROM_CACHE: return "cache";
 	case GPA_RIM_FROM_SERVICE: return "service";
@@ -59,73 +48,10 @@ void rim_fetch_clear(struct gpa_rim_fetch *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static const char *json_str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-int rimsvc_parse(const uint8_t *body, size_t len, const char *id, uint8_t **xml, size_t *xml_len,
-    char *detail, size_t detail_len)
-{
-	json_error_t jerr;
-	json_t *root;
-	const char *got_id, *rim, *sha;
-	uint8_t md[SHA256_DIGEST_LENGTH], want[SHA256_DIGEST_LENGTH];
-	int rc = -1;
-
-	*xml = NULL;
-	*xml_len = 0;
-	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL || !json_is_object(root)) {
-		snprintf(detail, detail_len, "answer is not a JSON object%s%s", root ? "" : ": ",
-		    root ? "" : jerr.text);
-		goto out;
-	}
-	got_id = json_str(root, "id");
-	rim = json_str(root, "rim");
-	sha = json_str(root, "sha256");
-	if (got_id == NULL || rim == NULL || sha == NULL) {
-		snprintf(detail, detail_len, "answer lacks a string \"id\", \"rim\" or \"sha256\"");
-		goto out;
-	}
-	if (strcmp(got_id, id) != 0) {
-		snprintf(detail, detail_len, "answer is for RIM \"%.128s\", not the one asked for", got_id);
-		goto out;
-	}
-	if (strlen(sha) != 64 || hex_decode(sha, 64, want, sizeof(want), false) != 32) {
-		snprintf(detail, detail_len, "answer's sha256 is not 64 hex digits");
-		goto out;
-	}
-	if (b64_decode(rim, strlen(rim), true, xml, xml_len) != 0) {
-		snprintf(detail, detail_len, "answer's \"rim\" is not valid base64");
-		goto out;
-	}
-	if (*xml_len == 0 || *xml_len > GPA_RIM_MAX_BYTES) {
-		snprintf(detail, detail_len, "RIM of %zu bytes", *xml_len);
-		goto out;
-	}
-	SHA256(*xml, *xml_len, md);
-	if (memcmp(md, want, sizeof(md)) != 0) {
-		snprintf(detail, detail_len, "the RIM's SHA-256 does not match the answer's sha256");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc != 0) {
-		free(*xml);
-		*xml = NULL;
-		*xml_len = 0;
-	}
-	json_decref(root);
-	return rc;
-}
-
 static void take_answer(const char *base, const char *id, struct gpa_http_resp *hr,
     struct gpa_rim_fetch *f)
 {
-	char why[300];
+	struct gpa_err why = { { 0 } };
 
 	f->status = GPA_RIM_FETCH_ERROR;
 	f->detail[0] = 0;
@@ -143,8 +69,8 @@ static void take_answer(const char *base, const char *id, struct gpa_http_resp *
 	} else if (hr->status != 200) {
 		str_printf(f->detail, sizeof(f->detail), "RIM service %s: HTTP %ld for %s", base,
 		    hr->status, id);
-	} else if (rimsvc_parse(hr->body, hr->len, id, &f->xml, &f->len, why, sizeof(why)) != 0) {
-		str_printf(f->detail, sizeof(f->detail), "RIM service %s: %s: %s", base, id, why);
+	} else if (rim_service_json_decode(hr->body, hr->len, id, &f->xml, &f->len, &why) != 0) {
+		str_printf(f->detail, sizeof(f->detail), "RIM service %s: %s: %s", base, id, why.msg);
 	} else {
 		f->status = GPA_RIM_FETCH_OK;
 		f->source = GPA_RIM_FROM_SERVICE;
@@ -195,7 +121,7 @@ static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
 		const char *id = ids[which[k]];
 		str_printf(urls[k], sizeof(urls[k]), "%s/v1/rim/%s", base, id);
 		reqs[k] = (struct gpa_http_req){ .method = "GET", .url = urls[k],
-		    .accept = "application/json", .max_body = RIMSVC_MAX_BODY };
+		    .accept = "application/json", .max_body = GPA_RIM_JSON_MAX };
 	}
 	if (http_perform_all(http, reqs, resps, n, e) != 0) {
 		gpa_err_prefix(e, "RIM service");
@@ -246,26 +172,6 @@ int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
 	return rc;
 }
 
-/* DIR/<id>.xml: 1 found, 0 absent, -1 unreadable (error in f). */
-static int from_dir(const char *dir, const char *id, struct gpa_rim_fetch *f)
-{
-	char path[PATH_MAX];
-	struct gpa_err fe;
-
-	if (snprintf(path, sizeof(path), "%s/%s.xml", dir, id) >= (int)sizeof(path))
-		return 0;
-	if (access(path, F_OK) != 0)
-		return 0;
-	if (file_read(path, GPA_RIM_MAX_BYTES, &f->xml, &f->len, &fe) != 0) {
-		f->status = GPA_RIM_FETCH_ERROR;
-		str_printf(f->detail, sizeof(f->detail), "%s", fe.msg);
-		return -1;
-	}
-	f->status = GPA_RIM_FETCH_OK;
-	f->source = GPA_RIM_FROM_DIR;
-	return 1;
-}
-
 static int from_bundle(const struct gpa_bundle *b, const char *id, struct gpa_rim_fetch *f)
 {
 	const struct gpa_bundle_item *it = bundle_get_rim(b, id);
@@ -284,8 +190,6 @@ static void local_lookup(const struct gpa_rim_sources *s, const char *id, struct
 {
 	struct gpa_err ce;
 
-	if (s->dir != NULL && from_dir(s->dir, id, f) != 0)
-		return;
 	if (s->bundle != NULL && from_bundle(s->bundle, id, f) != 0)
 		return;
 	if (s->cache != NULL && cache_rim_get(s->cache, id, &f->xml, &f->len, &ce) == 1) {
@@ -294,9 +198,9 @@ static void local_lookup(const struct gpa_rim_sources *s, const char *id, struct
 		return;
 	}
 	f->status = GPA_RIM_FETCH_NOT_FOUND;
-	str_printf(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s%s", id,
-	    s->dir ? "the RIM directory, " : "", s->bundle ? "the bundle, " : "",
-	    s->cache ? "the cache, " : "", s->offline ? "and offline" : "");
+	str_printf(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s", id,
+	    s->bundle ? "the bundle, " : "", s->cache ? "the cache, " : "",
+	    s->offline ? "and offline" : "");
 }
 
 int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,

@@ -1,18 +1,19 @@
 /*
  * net/rimsvc: getting RIM documents by id: NVIDIA's RIM service client and
- * the composition of RIM sources (attestation-formats.md §7.1, §7.2).
+ * the composition of RIM sources (attestation-formats.md §7.1).
  *
- * Owns: GET <base>/v1/rim/<id> for many ids at once, the service's JSON
- * ({"id", "rim": base64 XML, "sha256", ...}: the id must equal the one asked
- * for and the sha256 must be that of the decoded document), the mapping of
- * HTTP outcomes (404 -> not found, 401/403 -> forbidden, anything else ->
- * error), and the source order: directory (DIR/<id>.xml), collateral
- * bundle, cache, service. Documents from the service are written to the
- * cache (content-addressed).
+ * Owns: GET <base>/v1/rim/<id> for many ids at once, the mapping of HTTP
+ * outcomes (404 -> not found, 401/403 -> forbidden, anything else -> error),
+ * and the source order: collateral bundle, cache, service. Documents from the
+ * service are written to the cache (content-addressed). A RIM directory
+ * (--rim-dir) is not a source here: appraise/rimdir.c reads it, before these.
  *
- * Never: parses XML or judges a RIM's signature (the RIM layer does, on
- * every use, whatever the source), or builds a URL or path from an id that
- * fails rim_id_valid.
+ * Never: decodes the service's JSON itself (rim_service_json_decode in
+ * rim/rim.h does, with the same rules as for a saved answer: the id must
+ * equal the one asked for, the sha256 must be that of the decoded document),
+ * parses XML or judges a RIM's signature (the RIM layer does, on every use,
+ * whatever the source), or builds a URL or path from an id that fails
+ * rim_id_valid.
  */
 #ifndef GPA_NET_RIMSVC_H
 #define GPA_NET_RIMSVC_H
@@ -42,12 +43,11 @@ enum gpa_rim_fetch_status {
 
 enum gpa_rim_source {
 	GPA_RIM_FROM_NONE,
-	GPA_RIM_FROM_DIR,
 	GPA_RIM_FROM_BUNDLE,
 	GPA_RIM_FROM_CACHE,
 	GPA_RIM_FROM_SERVICE,
 };
-const char *rim_source_name(enum gpa_rim_source s); /* "none", "directory", "bundle", "cache", "service" */
+const char *rim_source_name(enum gpa_rim_source s); /* "none", "bundle", "cache", "service" */
 
 struct gpa_rim_fetch {
 	enum gpa_rim_fetch_status status;
@@ -65,13 +65,7 @@ void rim_fetch_clear(struct gpa_rim_fetch *f);
 int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
     const char *const *ids, size_t n, struct gpa_rim_fetch *out, struct gpa_err *e);
 
-/* Checks one service answer body for id: fills xml/len, or returns -1 with
- * the reason in detail. */
-int rimsvc_parse(const uint8_t *body, size_t len, const char *id, uint8_t **xml, size_t *xml_len,
-    char *detail, size_t detail_len);
-
 struct gpa_rim_sources {
-	const char *dir;			/* NULL: none (--rim-dir) */
 	const struct gpa_bundle *bundle;	/* NULL: none */
 	struct gpa_cache *cache;		/* NULL: none */
 	const char *service_url;		/* NULL: GPA_RIM_DEFAULT_BASE_URL (--rim-url) */
@@ -80,8 +74,8 @@ struct gpa_rim_sources {
 	struct gpa_bundle *record;		/* every document found is added (building a bundle) */
 };
 
-/* Each id from the first source that has it (directory, bundle, cache,
- * service); all service requests at once. 0 ran (see out[i]), -1 error. */
+/* Each id from the first source that has it (bundle, cache, service); all
+ * service requests at once. 0 ran (see out[i]), -1 error. */
 int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
     struct gpa_rim_fetch *out, struct gpa_err *e);
 

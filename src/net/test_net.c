@@ -1,22 +1,28 @@
 /*
  * Tests of net/http and net/rimsvc against tests/servers/rimsvc.py on
- * 127.0.0.1 (started here, stopped at exit). No other network.
+ * 127.0.0.1 (started here, stopped at exit). No other network. The service
+ * answers are decoded by rim/rim.c (rim_service_json_decode); here, that the
+ * client applies those rules, the same as rim_load does.
  */
 #include "harness.h"
 #include "servers/spawn.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
 
 #include "net/bundle.h"
 #include "net/cache.h"
 #include "net/http.h"
 #include "net/rimsvc.h"
+#include "rim/rim.h"
 
 static int port = -1;
 static char dir[512];
 static const char *doc_a = "<SoftwareIdentity name=\"A\"/>\n";
-static const char *doc_b = "<SoftwareIdentity name=\"B (from the directory)\"/>\n";
+static const char *doc_b = "<SoftwareIdentity name=\"B (from the bundle)\"/>\n";
 
 static void write_file(const char *path, const char *s)
 {
@@ -430,47 +436,49 @@ static void test_rim_sources_order(void)
 	struct gpa_rim_sources s;
 	struct gpa_rim_fetch f[2];
 	const char *ids[] = { "NV_TEST_A", "NV_TEST_GPU1" };
-	char localdir[600], cdir[600], p[700], base[128];
+	char cdir[600], base[128];
 	struct gpa_cache *c;
-	struct gpa_bundle *rec = bundle_new();
+	struct gpa_bundle *rec = bundle_new(), *bun = bundle_new();
 	struct gpa_err e;
 
 	NEED_SERVER();
 	fast_opts(&o);
-	snprintf(localdir, sizeof(localdir), "%s/local", spawn_tmpdir());
 	snprintf(cdir, sizeof(cdir), "%s/cache-src", spawn_tmpdir());
-	snprintf(p, sizeof(p), "mkdir -p '%s'", localdir);
-	CHECK_INT(spawn_sh(p), 0);
-	snprintf(p, sizeof(p), "%s/NV_TEST_A.xml", localdir);
-	write_file(p, doc_b);
+	/* The bundle holds another document for NV_TEST_A than the service. */
+	CHECK_INT(bundle_add_rim(bun, "NV_TEST_A", (const uint8_t *)doc_b, strlen(doc_b), &e), 0);
 	c = cache_open(cdir, &e);
 	CHECK(c != NULL);
-	if (c == NULL)
+	if (c == NULL) {
+		bundle_free(bun);
+		bundle_free(rec);
 		return;
+	}
 	url(base, sizeof(base), "");
 	memset(&s, 0, sizeof(s));
-	s.dir = localdir;
+	s.bundle = bun;
 	s.cache = c;
 	s.service_url = base;
 	s.http = &o;
 	s.record = rec;
 	CHECK_INT(rim_sources_get_all(&s, ids, 2, f, &e), 0);
-	/* Directory first; the other one from the service, then cached. */
-	CHECK_INT(f[0].source, GPA_RIM_FROM_DIR);
+	/* Bundle first; the other one from the service, then cached. */
+	CHECK_INT(f[0].source, GPA_RIM_FROM_BUNDLE);
 	CHECK(f[0].len == strlen(doc_b) && memcmp(f[0].xml, doc_b, f[0].len) == 0);
 	CHECK_INT(f[1].source, GPA_RIM_FROM_SERVICE);
+	CHECK(f[1].len == strlen(doc_a) && memcmp(f[1].xml, doc_a, f[1].len) == 0);
 	CHECK(bundle_get_rim(rec, "NV_TEST_A") != NULL && bundle_get_rim(rec, "NV_TEST_GPU1") != NULL);
 	rim_fetch_clear(&f[0]);
 	rim_fetch_clear(&f[1]);
 	/* Service gone: the cache answers. */
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", spawn_closed_port());
-	s.dir = NULL;
+	s.bundle = NULL;
 	o.max_retries = 0;
 	CHECK_INT(rim_sources_get_all(&s, &ids[1], 1, f, &e), 0);
 	CHECK_INT(f[0].status, GPA_RIM_FETCH_OK);
 	CHECK_INT(f[0].source, GPA_RIM_FROM_CACHE);
 	rim_fetch_clear(&f[0]);
-	/* Not cached, service gone: an error, not "not found". */
+	/* Not cached (it came from the bundle), service gone: an error, not
+	 * "not found". */
 	CHECK_INT(rim_sources_get_all(&s, &ids[0], 1, f, &e), 0);
 	CHECK_INT(f[0].status, GPA_RIM_FETCH_ERROR);
 	rim_fetch_clear(&f[0]);
@@ -481,7 +489,91 @@ static void test_rim_sources_order(void)
 	CHECK_CONTAINS(f[0].detail, "offline");
 	rim_fetch_clear(&f[0]);
 	cache_close(c);
+	bundle_free(bun);
 	bundle_free(rec);
+}
+
+/* Writes the service answer for id into the server's folder (served as it
+ * is) and returns it, malloc'd: doc in base64 with ws inserted after the 8th
+ * character (NULL: none), named json_id, with the right sha256. */
+static char *serve_answer(const char *id, const char *json_id, const char *ws)
+{
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], p[700], *b64, *body;
+	size_t n;
+
+	SHA256((const uint8_t *)doc_a, strlen(doc_a), md);
+	hex_encode(md, sizeof(md), hex);
+	b64 = b64_encode((const uint8_t *)doc_a, strlen(doc_a));
+	n = strlen(b64) + 512;
+	body = malloc(n);
+	snprintf(body, n, "{\"id\": \"%s\", \"rim\": \"%.8s%s%s\", \"sha256\": \"%s\", "
+	    "\"request_id\": \"r\"}", json_id, b64, ws ? ws : "", b64 + 8, hex);
+	free(b64);
+	snprintf(p, sizeof(p), "%s/%s.json", dir, id);
+	write_file(p, body);
+	return body;
+}
+
+/* One answer, two ways in: the network client and rim_load (a saved answer
+ * in a RIM directory) decode it with rim_service_json_decode and must agree
+ * on it, word for word. Before they shared it, the network client accepted
+ * whitespace in the base64 (and printed a foreign id unfiltered) where
+ * rim_load refused. */
+static void test_rim_same_rules_as_rim_load(void)
+{
+	static const struct {
+		const char *id, *json_id, *ws;	/* JSON text of the id, base64 whitespace */
+		const char *msg;		/* NULL: accepted */
+	} cases[] = {
+		{ "NV_TEST_JSON_OK", "NV_TEST_JSON_OK", NULL, NULL },
+		{ "NV_TEST_JSON_NL", "NV_TEST_JSON_NL", "\\n", "rim is not valid base64" },
+		{ "NV_TEST_JSON_SP", "NV_TEST_JSON_SP", " ", "rim is not valid base64" },
+		{ "NV_TEST_JSON_BEL", "NV_TEST\\u0007JSON_BEL", NULL, "id is not a printable identifier" },
+		{ "NV_TEST_JSON_ESC", "NV_TEST_JSON_ESC\\u001b[2J", NULL,
+		    "id is not a printable identifier" },
+	};
+	struct gpa_http_opts o;
+	struct gpa_anchors *anchors;
+	struct gpa_err e = { { 0 } };
+
+	NEED_SERVER();
+	fast_opts(&o);
+	anchors = anchors_new(true, &e);
+	CHECK(anchors != NULL);
+	if (anchors == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gpa_rim_fetch f;
+		struct rim *r = NULL;
+		struct gpa_err le = { { 0 } };
+		char *body = serve_answer(cases[i].id, cases[i].json_id, cases[i].ws);
+		const char *pre = "RIM service body: ";
+
+		fetch_one("", cases[i].id, &f, &o);
+		CHECK_INT(rim_load((const uint8_t *)body, strlen(body), cases[i].id, anchors,
+		    time(NULL), &r, &le), -1);
+		CHECK(r == NULL);
+		rim_free(r);
+		if (cases[i].msg == NULL) {
+			/* Past the JSON both ways: rim_load's complaint is the XML. */
+			CHECK_INT(f.status, GPA_RIM_FETCH_OK);
+			CHECK(f.len == strlen(doc_a) && memcmp(f.xml, doc_a, f.len) == 0);
+			CHECK(strncmp(le.msg, pre, strlen(pre)) != 0);
+		} else {
+			CHECK_INT(f.status, GPA_RIM_FETCH_ERROR);
+			CHECK(f.xml == NULL);
+			CHECK_CONTAINS(le.msg, cases[i].msg);
+			CHECK(strncmp(le.msg, pre, strlen(pre)) == 0);
+			/* The client's detail ends with the very same reason. */
+			CHECK_CONTAINS(f.detail, cases[i].id);
+			CHECK_CONTAINS(f.detail, le.msg + strlen(pre));
+			CHECK(strchr(f.detail, '\a') == NULL && strchr(f.detail, '\x1b') == NULL);
+		}
+		rim_fetch_clear(&f);
+		free(body);
+	}
+	anchors_free(anchors);
 }
 
 int main(void)
@@ -508,5 +600,6 @@ int main(void)
 	RUN(test_rim_id_rules);
 	RUN(test_rim_real_service_answer);
 	RUN(test_rim_sources_order);
+	RUN(test_rim_same_rules_as_rim_load);
 	return harness_done("net");
 }

@@ -62,8 +62,6 @@
 #define RIM_MAX_CERTS	8	/* real RIMs embed 4 */
 #define RIM_MAX_MEAS	1024	/* real RIMs carry 64 Resource entries */
 #define RIM_MAX_TEXT	256	/* metadata attribute strings */
-/* The service wraps the document in base64 (4/3) plus a few short fields. */
-#define RIM_JSON_MAX	((size_t)GPA_RIM_MAX_BYTES / 3 * 4 + 65536)
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *gpa_xml_error_t;
@@ -1076,12 +1074,35 @@ out:
 	return 0;
 }
 
-static const char *json_str(json_t *obj, const char *key, size_t *len, struct gpa_err *e)
+/* ---- the RIM service's JSON answer ---------------------------------------
+ *
+ * One decoder for every place such an answer comes from: the network client
+ * (net/rimsvc.c) and rim_load (a saved answer, e.g. DIR/<id>.json in a RIM
+ * directory). The rules, the strict union of what the two earlier decoders
+ * enforced (docs/decisions.md, "RIMs"):
+ *   - at most GPA_RIM_JSON_MAX bytes, checked before parsing;
+ *   - one JSON object, nothing after it, no duplicate keys, no \u0000;
+ *   - "id", "rim" and "sha256" present and strings; other keys (request_id,
+ *     rim_format, last_updated) are ignored;
+ *   - id: 1..128 printable ASCII characters ('!'..'~'), and equal to
+ *     expected_id when one is given (it is shown in messages);
+ *   - sha256: exactly 64 hex digits, either case;
+ *   - rim: RFC 4648 base64, standard alphabet, '=' padding, canonical, and
+ *     no whitespace (attestation-formats.md §7.1; NVIDIA's recorded answers
+ *     carry one unbroken line, so a line-wrapped one is not theirs);
+ *   - the decoded RIM is not empty and at most GPA_RIM_MAX_BYTES;
+ *   - the SHA-256 of the decoded bytes equals sha256.
+ * sha256 is only a transport check (it travels in the same answer); the RIM's
+ * XML signature is what makes a RIM trustworthy. */
+
+#define RIM_ID_MAX	128	/* the longest id rim_id_valid accepts */
+
+static const char *service_str(json_t *obj, const char *key, size_t *len, struct gpa_err *e)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!json_is_string(v)) {
-		gpa_err_set(e, "RIM service body: \"%s\" missing or not a string", key);
+		gpa_err_set(e, "\"%s\" missing or not a string", key);
 		return NULL;
 	}
 	*len = json_string_length(v);
@@ -1090,7 +1111,7 @@ static const char *json_str(json_t *obj, const char *key, size_t *len, struct gp
 
 static bool printable_id(const char *s, size_t len)
 {
-	if (len == 0 || len > RIM_MAX_TEXT || strlen(s) != len)
+	if (len == 0 || len > RIM_ID_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
@@ -1105,39 +1126,47 @@ static int check_service_fields(json_t *root, const char *expected_id, uint8_t *
 	size_t id_len, b64_len, hex_len;
 	uint8_t want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
 
-	if ((id = json_str(root, "id", &id_len, e)) == NULL ||
-	    (b64 = json_str(root, "rim", &b64_len, e)) == NULL ||
-	    (hex = json_str(root, "sha256", &hex_len, e)) == NULL)
+	if ((id = service_str(root, "id", &id_len, e)) == NULL ||
+	    (b64 = service_str(root, "rim", &b64_len, e)) == NULL ||
+	    (hex = service_str(root, "sha256", &hex_len, e)) == NULL)
 		return -1;
 	if (!printable_id(id, id_len)) {
-		gpa_err_set(e, "RIM service body: id is not a printable identifier");
+		gpa_err_set(e, "id is not a printable identifier (1 to %d characters '!' to '~')",
+		    RIM_ID_MAX);
 		return -1;
 	}
 	if (expected_id != NULL && strcmp(id, expected_id) != 0) {
-		gpa_err_set(e, "RIM service body: id \"%.100s\" is not the requested \"%.100s\"",
-		    id, expected_id);
+		gpa_err_set(e, "id \"%s\" is not the one asked for (\"%.128s\")", id, expected_id);
 		return -1;
 	}
 	if (hex_len != 2 * SHA256_DIGEST_LENGTH ||
 	    hex_decode(hex, hex_len, want, sizeof(want), false) != SHA256_DIGEST_LENGTH) {
-		gpa_err_set(e, "RIM service body: sha256 is not 64 hex digits");
+		gpa_err_set(e, "sha256 is not 64 hex digits");
 		return -1;
 	}
 	if (b64_decode(b64, b64_len, false, xml, xml_len) != 0) {
-		gpa_err_set(e, "RIM service body: rim is not valid base64");
+		gpa_err_set(e, "rim is not valid base64 (standard alphabet, '=' padding, "
+		    "no whitespace)");
+		return -1;
+	}
+	if (*xml_len == 0) {
+		gpa_err_set(e, "rim is empty");
+		return -1;
+	}
+	if (*xml_len > GPA_RIM_MAX_BYTES) {
+		gpa_err_set(e, "rim decodes to %zu bytes, more than the %zu byte limit", *xml_len,
+		    (size_t)GPA_RIM_MAX_BYTES);
 		return -1;
 	}
 	SHA256(*xml, *xml_len, got);
 	if (memcmp(want, got, sizeof(got)) != 0) {
-		gpa_err_set(e, "RIM service body: sha256 mismatch");
-		free(*xml);
-		*xml = NULL;
+		gpa_err_set(e, "the RIM's SHA-256 does not match the answer's sha256");
 		return -1;
 	}
 	return 0;
 }
 
-static int decode_service_json(const uint8_t *buf, size_t len, const char *expected_id,
+int rim_service_json_decode(const uint8_t *buf, size_t len, const char *expected_id,
     uint8_t **xml, size_t *xml_len, struct gpa_err *e)
 {
 	json_error_t jerr;
@@ -1145,23 +1174,33 @@ static int decode_service_json(const uint8_t *buf, size_t len, const char *expec
 	int rc;
 
 	*xml = NULL;
-	if (len > RIM_JSON_MAX) {
-		gpa_err_set(e, "RIM service body: %zu bytes exceeds the %zu byte limit", len,
-		    RIM_JSON_MAX);
+	*xml_len = 0;
+	if (buf == NULL) {
+		gpa_err_set(e, "no answer");
+		return -1;
+	}
+	if (len > GPA_RIM_JSON_MAX) {
+		gpa_err_set(e, "%zu bytes, more than the %zu bytes a RIM service answer may have",
+		    len, (size_t)GPA_RIM_JSON_MAX);
 		return -1;
 	}
 	root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		gpa_err_set(e, "RIM service body: not JSON: %s (line %d)", jerr.text, jerr.line);
+		gpa_err_set(e, "not JSON: %s (line %d)", jerr.text, jerr.line);
 		return -1;
 	}
 	if (!json_is_object(root)) {
-		gpa_err_set(e, "RIM service body: not a JSON object");
+		gpa_err_set(e, "not a JSON object");
 		json_decref(root);
 		return -1;
 	}
 	rc = check_service_fields(root, expected_id, xml, xml_len, e);
 	json_decref(root);
+	if (rc != 0) {
+		free(*xml);
+		*xml = NULL;
+		*xml_len = 0;
+	}
 	return rc;
 }
 
@@ -1183,8 +1222,10 @@ int rim_load(const uint8_t *buf, size_t len, const char *expected_id,
 		i++;
 	if (i == len || buf[i] != '{')
 		return load_xml(buf, len, anchors, at, out, e);
-	if (decode_service_json(buf, len, expected_id, &xml, &xml_len, e) != 0)
+	if (rim_service_json_decode(buf, len, expected_id, &xml, &xml_len, e) != 0) {
+		gpa_err_prefix(e, "RIM service body");
 		return -1;
+	}
 	rc = load_xml(xml, xml_len, anchors, at, out, e);
 	free(xml);
 	return rc;

@@ -3,8 +3,9 @@
  *
  * Owns: safe XML parsing (no network, no DTD, no entities), the enveloped
  * XMLDSig check with xmlsec1 (C14N 1.1, ecdsa-sha384, key = the first
- * X509Certificate, whose chain is validated by x509 to the RIM anchors), and
- * extraction of the golden measurements.
+ * X509Certificate, whose chain is validated by x509 to the RIM anchors),
+ * extraction of the golden measurements, and the decoding of the RIM
+ * service's JSON answer (one set of rules for every caller).
  *
  * Never: returns measurements from a document whose signature did not cover
  * them. The document shape is fixed (one Signature, the last child of the
@@ -24,6 +25,9 @@
 #include "x509/x509.h"
 
 #define GPA_RIM_MAX_BYTES	(4u << 20)	/* refuse larger documents */
+/* The largest RIM service answer: a GPA_RIM_MAX_BYTES document in base64
+ * (4/3) plus room for the few short fields around it. */
+#define GPA_RIM_JSON_MAX	((size_t)GPA_RIM_MAX_BYTES / 3 * 4 + 65536)
 #define GPA_RIM_MAX_INDEX	255
 #define GPA_RIM_MAX_ALTS	16
 #define GPA_RIM_HASH_MAX	64
@@ -55,9 +59,23 @@ struct rim {
 	STACK_OF(X509) *certs;		/* as embedded, leaf first */
 };
 
-/* Parses a RIM from raw XML text, or from the RIM service's JSON
- * ({"id","rim":base64,"sha256",...}; when expected_id is not NULL the JSON id
- * must equal it and the sha256 must match the decoded document).
+/* Decodes one answer of NVIDIA's RIM service (attestation-formats.md §7.1):
+ * {"id", "rim": base64 of the XML, "sha256", ...}. The one decoder for such
+ * answers, from the network (net/rimsvc) or from a file (rim_load).
+ * Rules (rim.c, docs/decisions.md "RIMs"): at most GPA_RIM_JSON_MAX bytes; a
+ * JSON object without duplicate keys; "id", "rim", "sha256" strings; id
+ * 1..128 printable ASCII characters, equal to expected_id unless that is
+ * NULL; sha256 exactly 64 hex digits; rim strict base64 (standard alphabet,
+ * '=' padding, no whitespace) of 1..GPA_RIM_MAX_BYTES bytes whose SHA-256 is
+ * sha256. Returns 0 with *xml (malloc'd, NUL terminated, not counted) and
+ * *xml_len, or -1 with *xml NULL, *xml_len 0 and the problem in e (without
+ * naming where the answer came from: callers prefix that). */
+int rim_service_json_decode(const uint8_t *buf, size_t len, const char *expected_id,
+    uint8_t **xml, size_t *xml_len, struct gpa_err *e);
+
+/* Parses a RIM from raw XML text, or from a RIM service answer (a document
+ * whose first non-blank byte is '{', decoded by rim_service_json_decode with
+ * expected_id; its errors are prefixed "RIM service body: ").
  *
  * Structural problems (not XML, DTD present, missing attributes, bad hex,
  * duplicate active index, unexpected signature shape) return -1 with a

@@ -7,6 +7,7 @@
 #include "rim/rim.h"
 
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -202,7 +203,8 @@ static void test_driver_595_service_json(void)
 	r = NULL;
 	CHECK_INT(load_at(buf, len, "NV_GPU_DRIVER_GH100_595.71.06", T_2026, &r, &e), -1);
 	CHECK(r == NULL);
-	CHECK_CONTAINS(e.msg, "is not the requested");
+	CHECK_CONTAINS(e.msg, "RIM service body: id \"NV_GPU_DRIVER_GH100_595.71.05\" is not the "
+	    "one asked for (\"NV_GPU_DRIVER_GH100_595.71.06\")");
 	free(buf);
 }
 
@@ -236,7 +238,8 @@ static void test_vbios_9f(void)
 	rim_free(r);
 	r = NULL;
 	CHECK_INT(load_at(j, lj, "NV_GPU_DRIVER_GH100_595.71.05", T_2026, &r, &e), -1);
-	CHECK_CONTAINS(e.msg, "is not the requested");
+	CHECK_CONTAINS(e.msg, "RIM service body: id \"NV_GPU_VBIOS_1010_0210_886_96009F0004\" is not "
+	    "the one asked for (\"NV_GPU_DRIVER_GH100_595.71.05\")");
 	free(x);
 	free(j);
 }
@@ -799,7 +802,8 @@ static void test_service_json_rules(void)
 	free(j);
 	j = service_json("X", g, len,
 	    "143005c060a5eb2866f7db046c234d27f87ae386cab20ab40d9daa706be46ea5");
-	expect_bytes_refused((uint8_t *)j, strlen(j), "RIM service body: sha256 mismatch");
+	expect_bytes_refused((uint8_t *)j, strlen(j),
+	    "RIM service body: the RIM's SHA-256 does not match");
 	free(j);
 	j = service_json("X", g, len, "143005c0");
 	expect_bytes_refused((uint8_t *)j, strlen(j), "sha256 is not 64 hex digits");
@@ -808,23 +812,250 @@ static void test_service_json_rules(void)
 	expect_bytes_refused((uint8_t *)j, strlen(j), "id is not a printable identifier");
 	free(j);
 	j = service_json("X", g, len - 1, good_sha);
-	expect_bytes_refused((uint8_t *)j, strlen(j), "sha256 mismatch");
+	expect_bytes_refused((uint8_t *)j, strlen(j), "SHA-256 does not match");
 	free(j);
-	{
-		static const char *const bad[][2] = {
-			{ "{\"id\":\"X\",\"rim\":\"PGE+\",\"sha256\":\"00\"", "not JSON" },
-			{ "{\"id\":\"X\",\"rim\":\"PGE+\"} x", "not JSON" },
-			{ "{\"id\":\"X\",\"id\":\"Y\",\"rim\":\"PGE+\",\"sha256\":\"00\"}", "not JSON" },
-			{ "{\"id\":\"X\",\"rim\":\"PGE\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}", "rim is not valid base64" },
-			{ "{\"id\":\"X\",\"rim\":\"PGE+\\n\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}", "rim is not valid base64" },
-			{ "{\"id\":\"X\",\"rim\":5,\"sha256\":\"00\"}", "\"rim\" missing or not a string" },
-			{ "{\"id\":\"X\",\"rim\":\"PGE+\"}", "\"sha256\" missing" },
-			{ "{\"id\":\"a\\u0000b\",\"rim\":\"PGE+\",\"sha256\":\"00\"}", "not JSON" },
-		};
-		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			expect_bytes_refused((const uint8_t *)bad[i][0], strlen(bad[i][0]), bad[i][1]);
-	}
 	free(g);
+}
+
+/* ---- rim_service_json_decode: every rule, one table --------------------- */
+
+/* A small document and its answer fields (checked in the test). */
+#define SVC_DOC		"<?xml version=\"1.0\"?><SoftwareIdentity/>"
+#define SVC_B64_A	"PD94bWwgdmVyc2lvbj0i"
+#define SVC_B64_B	"MS4wIj8+PFNvZnR3YXJlSWRlbnRpdHkvPg=="
+#define SVC_B64		SVC_B64_A SVC_B64_B
+#define SVC_SHA		"40ecda757a85d26a0018c572369790c80b317d1db8689c60012833585088a3f4"
+#define SVC_SHA_UP	"40ECDA757A85D26A0018C572369790C80B317D1DB8689C60012833585088A3F4"
+#define EMPTY_SHA	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define Q(s)		"\"" s "\""
+/* A body from JSON values (quoted where strings), in the service's order. */
+#define SVC(id, rim, sha)	"{\"id\":" id ",\"rim\":" rim ",\"sha256\":" sha "}"
+#define GOOD		SVC(Q("NV_A"), Q(SVC_B64), Q(SVC_SHA))
+#define ID128		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+struct svc_case {
+	const char *what;
+	const char *expected_id;	/* NULL: any id */
+	const char *body;
+	const char *msg;		/* NULL: accepted (the document is SVC_DOC) */
+};
+
+static const struct svc_case svc_cases[] = {
+	/* Accepted. */
+	{ "good answer", "NV_A", GOOD, NULL },
+	{ "no id expected", NULL, GOOD, NULL },
+	{ "upper-case sha256", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), Q(SVC_SHA_UP)), NULL },
+	{ "other keys ignored", "NV_A", "{\"request_id\":\"00000000-0000-0000-0000-000000000000\","
+	    "\"id\":\"NV_A\",\"rim\":\"" SVC_B64 "\",\"sha256\":\"" SVC_SHA "\",\"rim_format\":\"TCG\","
+	    "\"last_updated\":\"2025-01-01T00:00:00.000Z\"}", NULL },
+	{ "JSON blanks around and between tokens", "NV_A", " \r\n{ \"id\" : \"NV_A\" ,\t\"rim\":\""
+	    SVC_B64 "\",\n\"sha256\":\"" SVC_SHA "\" }\n", NULL },
+	{ "id of 128 printable characters", NULL, SVC(Q(ID128), Q(SVC_B64), Q(SVC_SHA)), NULL },
+	{ "id with printable punctuation", NULL, SVC(Q("NV_A:{}~!"), Q(SVC_B64), Q(SVC_SHA)), NULL },
+	/* JSON object, nothing after it. */
+	{ "truncated", "NV_A", "{\"id\":\"NV_A\",\"rim\":\"" SVC_B64 "\"", "not JSON" },
+	{ "bytes after the object", "NV_A", GOOD " x", "not JSON" },
+	{ "two objects", "NV_A", GOOD GOOD, "not JSON" },
+	{ "empty", "NV_A", "", "not JSON" },
+	{ "an array", "NV_A", "[" GOOD "]", "not a JSON object" },
+	{ "\\u0000 in a string", NULL, SVC(Q("NV_\\u0000A"), Q(SVC_B64), Q(SVC_SHA)), "not JSON" },
+	/* Duplicate keys, even when the last one would be right. */
+	{ "duplicate id", "NV_A", "{\"id\":\"NV_B\",\"id\":\"NV_A\",\"rim\":\"" SVC_B64 "\","
+	    "\"sha256\":\"" SVC_SHA "\"}", "duplicate object key" },
+	{ "duplicate sha256", "NV_A", "{\"id\":\"NV_A\",\"rim\":\"" SVC_B64 "\",\"sha256\":\""
+	    EMPTY_SHA "\",\"sha256\":\"" SVC_SHA "\"}", "duplicate object key" },
+	/* id, rim, sha256: present, strings. */
+	{ "no id", "NV_A", "{\"rim\":\"" SVC_B64 "\",\"sha256\":\"" SVC_SHA "\"}",
+	    "\"id\" missing or not a string" },
+	{ "id a number", NULL, SVC("7", Q(SVC_B64), Q(SVC_SHA)), "\"id\" missing or not a string" },
+	{ "id null", NULL, SVC("null", Q(SVC_B64), Q(SVC_SHA)), "\"id\" missing or not a string" },
+	{ "no rim", "NV_A", "{\"id\":\"NV_A\",\"sha256\":\"" SVC_SHA "\"}",
+	    "\"rim\" missing or not a string" },
+	{ "rim an array", "NV_A", SVC(Q("NV_A"), "[\"" SVC_B64 "\"]", Q(SVC_SHA)),
+	    "\"rim\" missing or not a string" },
+	{ "no sha256", "NV_A", "{\"id\":\"NV_A\",\"rim\":\"" SVC_B64 "\"}",
+	    "\"sha256\" missing or not a string" },
+	{ "sha256 an object", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), "{}"),
+	    "\"sha256\" missing or not a string" },
+	/* id printable ASCII, 1..128 characters (checked with no id expected). */
+	{ "empty id", NULL, SVC(Q(""), Q(SVC_B64), Q(SVC_SHA)), "id is not a printable identifier" },
+	{ "BEL in id", NULL, SVC(Q("NV_\\u0007A"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	{ "escape sequence in id", "NV_A", SVC(Q("NV_A\\u001b[2J"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	{ "space in id", NULL, SVC(Q("NV A"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	{ "DEL in id", NULL, SVC(Q("NV_\\u007f"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	{ "non-ASCII id", NULL, SVC(Q("NV_\\u00e9"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	{ "id of 129 characters", NULL, SVC(Q(ID128 "x"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id is not a printable identifier" },
+	/* id = the one asked for. */
+	{ "another id", "NV_A", SVC(Q("NV_B"), Q(SVC_B64), Q(SVC_SHA)),
+	    "id \"NV_B\" is not the one asked for (\"NV_A\")" },
+	{ "id in other case", "NV_A", SVC(Q("nv_a"), Q(SVC_B64), Q(SVC_SHA)),
+	    "is not the one asked for" },
+	{ "id with a suffix", "NV_A", SVC(Q("NV_A_"), Q(SVC_B64), Q(SVC_SHA)),
+	    "is not the one asked for" },
+	/* sha256: exactly 64 hex digits. */
+	{ "sha256 of 63 digits", "NV_A", SVC(Q("NV_A"), Q(SVC_B64),
+	    Q("40ecda757a85d26a0018c572369790c80b317d1db8689c60012833585088a3f")),
+	    "sha256 is not 64 hex digits" },
+	{ "sha256 of 65 digits", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), Q(SVC_SHA "4")),
+	    "sha256 is not 64 hex digits" },
+	{ "sha256 with 0x", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), Q("0x" SVC_SHA)),
+	    "sha256 is not 64 hex digits" },
+	{ "sha256 not hex", "NV_A", SVC(Q("NV_A"), Q(SVC_B64),
+	    Q("40ecda757a85d26a0018c572369790c80b317d1db8689c60012833585088a3fg")),
+	    "sha256 is not 64 hex digits" },
+	{ "sha256 empty", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), Q("")), "sha256 is not 64 hex digits" },
+	/* rim: strict base64, no whitespace. */
+	{ "line break in rim", "NV_A", SVC(Q("NV_A"), Q(SVC_B64_A "\\n" SVC_B64_B), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "CR LF after rim", "NV_A", SVC(Q("NV_A"), Q(SVC_B64 "\\r\\n"), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "space in rim", "NV_A", SVC(Q("NV_A"), Q(SVC_B64_A " " SVC_B64_B), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "tab before rim", "NV_A", SVC(Q("NV_A"), Q("\\t" SVC_B64), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "URL-safe alphabet", "NV_A", SVC(Q("NV_A"),
+	    Q("PD94bWwgdmVyc2lvbj0iMS4wIj8-PFNvZnR3YXJlSWRlbnRpdHkvPg=="), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "no padding", "NV_A", SVC(Q("NV_A"),
+	    Q("PD94bWwgdmVyc2lvbj0iMS4wIj8+PFNvZnR3YXJlSWRlbnRpdHkvPg"), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "bits under the padding", "NV_A", SVC(Q("NV_A"),
+	    Q("PD94bWwgdmVyc2lvbj0iMS4wIj8+PFNvZnR3YXJlSWRlbnRpdHkvPh=="), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "padding inside", "NV_A", SVC(Q("NV_A"), Q("PD==" SVC_B64), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	{ "not base64 at all", "NV_A", SVC(Q("NV_A"), Q("!!not*base64"), Q(SVC_SHA)),
+	    "rim is not valid base64" },
+	/* The RIM is not empty. */
+	{ "empty rim", "NV_A", SVC(Q("NV_A"), Q(""), Q(EMPTY_SHA)), "rim is empty" },
+	/* Its SHA-256 is the answer's sha256. */
+	{ "sha256 of another document", "NV_A", SVC(Q("NV_A"), Q(SVC_B64), Q(EMPTY_SHA)),
+	    "the RIM's SHA-256 does not match the answer's sha256" },
+	{ "sha256 one digit off", "NV_A", SVC(Q("NV_A"), Q(SVC_B64),
+	    Q("40ecda757a85d26a0018c572369790c80b317d1db8689c60012833585088a3f5")),
+	    "the RIM's SHA-256 does not match the answer's sha256" },
+};
+
+/* Checks one answer through the decoder and through rim_load: the decoder
+ * accepts (and returns doc) or refuses with msg; rim_load refuses with
+ * exactly the decoder's message behind "RIM service body: ", or, when the
+ * decoder accepted, gets past the JSON (its error is about the XML). */
+static void check_svc_answer(const char *what, const char *expected_id, const uint8_t *body,
+    size_t len, const char *msg, const uint8_t *doc, size_t doc_len)
+{
+	struct gpa_err e, le;
+	struct rim *r = NULL;
+	uint8_t *xml = (uint8_t *)"stale";
+	size_t xml_len = 99;
+	int rc;
+	char want[sizeof(e.msg) + 32];
+
+	memset(&e, 0, sizeof(e));
+	rc = rim_service_json_decode(body, len, expected_id, &xml, &xml_len, &e);
+	if (getenv("RIM_TEST_VERBOSE") != NULL)
+		printf("  %-40s %s\n", what, rc == 0 ? "accepted" : e.msg);
+	if (msg == NULL) {
+		if (rc != 0)
+			fprintf(stderr, "  case \"%s\": refused: %s\n", what, e.msg);
+		CHECK_INT(rc, 0);
+		CHECK(rc != 0 || (xml_len == doc_len && memcmp(xml, doc, doc_len) == 0 &&
+		    xml[xml_len] == 0));
+	} else {
+		if (rc == 0 || strstr(e.msg, msg) == NULL)
+			fprintf(stderr, "  case \"%s\": rc %d, \"%s\"\n", what, rc, e.msg);
+		CHECK_INT(rc, -1);
+		CHECK_CONTAINS(e.msg, msg);
+		CHECK(xml == NULL && xml_len == 0);
+	}
+	if (rc == 0)
+		free(xml);
+	/* rim_load decodes a document that starts with '{' with the same rules. */
+	{
+		size_t i = 0;
+		while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+			i++;
+		if (i == len || body[i] != '{')
+			return;
+	}
+	CHECK_INT(load_at(body, len, expected_id, T_2026, &r, &le), -1);
+	CHECK(r == NULL);
+	rim_free(r);
+	if (rc != 0) {
+		snprintf(want, sizeof(want), "RIM service body: %s", e.msg);
+		CHECK_STREQ(le.msg, want);
+	} else {
+		CHECK(strncmp(le.msg, "RIM service body", 16) != 0);
+	}
+}
+
+static char *big_answer(const char *id, size_t doc_len, size_t pad_to, uint8_t **doc, size_t *len)
+{
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], *b64, *body;
+	size_t cap, n;
+
+	*doc = malloc(doc_len + 1);
+	memset(*doc, 'A', doc_len);
+	SHA256(*doc, doc_len, md);
+	hex_encode(md, sizeof(md), hex);
+	b64 = b64_encode(*doc, doc_len);
+	cap = strlen(b64) + 256 + pad_to;
+	body = malloc(cap);
+	n = (size_t)snprintf(body, cap, "{\"id\":\"%s\",\"rim\":\"%s\",\"sha256\":\"%s\"}", id, b64, hex);
+	while (n < pad_to)
+		body[n++] = ' ';
+	body[n] = 0;
+	*len = n;
+	free(b64);
+	return body;
+}
+
+static void test_service_json_decode_table(void)
+{
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1], *b64 = b64_encode((const uint8_t *)SVC_DOC,
+	    strlen(SVC_DOC));
+
+	/* The table's constants are what they claim to be. */
+	CHECK_STREQ(b64, SVC_B64);
+	free(b64);
+	SHA256((const uint8_t *)SVC_DOC, strlen(SVC_DOC), md);
+	hex_encode(md, sizeof(md), hex);
+	CHECK_STREQ(hex, SVC_SHA);
+	for (size_t i = 0; i < sizeof(svc_cases) / sizeof(svc_cases[0]); i++) {
+		const struct svc_case *c = &svc_cases[i];
+		check_svc_answer(c->what, c->expected_id, (const uint8_t *)c->body, strlen(c->body),
+		    c->msg, (const uint8_t *)SVC_DOC, strlen(SVC_DOC));
+	}
+	/* Sizes: the decoded RIM at most GPA_RIM_MAX_BYTES, the answer at most
+	 * GPA_RIM_JSON_MAX, both limits met exactly and passed by one. */
+	{
+		static const struct { const char *what; size_t doc, pad; const char *msg; } big[] = {
+			{ "RIM of GPA_RIM_MAX_BYTES", GPA_RIM_MAX_BYTES, 0, NULL },
+			{ "RIM of GPA_RIM_MAX_BYTES + 1", GPA_RIM_MAX_BYTES + 1, 0,
+			    "rim decodes to 4194305 bytes, more than the 4194304 byte limit" },
+			{ "answer of GPA_RIM_JSON_MAX bytes", 1000, GPA_RIM_JSON_MAX, NULL },
+			{ "answer of GPA_RIM_JSON_MAX + 1 bytes", 1000, GPA_RIM_JSON_MAX + 1,
+			    "bytes a RIM service answer may have" },
+		};
+		for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+			uint8_t *doc;
+			size_t len;
+			char *body = big_answer("NV_BIG", big[i].doc, big[i].pad, &doc, &len);
+			CHECK(big[i].pad == 0 || len == big[i].pad);
+			check_svc_answer(big[i].what, "NV_BIG", (const uint8_t *)body, len, big[i].msg,
+			    doc, big[i].doc);
+			free(body);
+			free(doc);
+		}
+	}
 }
 
 /* libxml2 and xmlsec must not print: the messages belong in gpa_err. */
@@ -918,6 +1149,7 @@ int main(void)
 	RUN(test_inactive_duplicates_and_other_types);
 	RUN(test_self_signed_minimal);
 	RUN(test_service_json_rules);
+	RUN(test_service_json_decode_table);
 	RUN(test_quiet);
 	RUN(test_perf_note);
 	anchors_free(pinned);
