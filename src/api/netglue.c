@@ -49,8 +49,8 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 
 void netglue_rim_source(struct gpa_netglue *g, struct gpa_rim_provider *s)
 {
-	s->name = g->rims.offline ? "RIM directory / bundle / cache (offline)" :
-	    "RIM directory / cache / RIM service";
+	s->name = g->rims.offline ? "collateral bundle / cache (offline)" :
+	    "collateral bundle / cache / RIM service";
 	s->fetch = net_fetch;
 	s->ctx = g;
 }
