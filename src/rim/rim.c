@@ -1087,9 +1087,11 @@ out:
  *   - id: 1..128 printable ASCII characters ('!'..'~'), and equal to
  *     expected_id when one is given (it is shown in messages);
  *   - sha256: exactly 64 hex digits, either case;
- *   - rim: RFC 4648 base64, standard alphabet, '=' padding, canonical, and
- *     no whitespace (attestation-formats.md §7.1; NVIDIA's recorded answers
- *     carry one unbroken line, so a line-wrapped one is not theirs);
+ *   - rim: RFC 4648 base64, standard alphabet, '=' padding, canonical;
+ *     spaces, tabs and line breaks between characters are skipped (NVIDIA's
+ *     answers carry one unbroken line, but a server or a saved file that
+ *     wraps its base64 as MIME does says the same bytes, and the SHA-256
+ *     below and the XML signature judge those bytes, not their layout);
  *   - the decoded RIM is not empty and at most GPA_RIM_MAX_BYTES;
  *   - the SHA-256 of the decoded bytes equals sha256.
  * sha256 is only a transport check (it travels in the same answer); the RIM's
@@ -1144,9 +1146,8 @@ static int check_service_fields(json_t *root, const char *expected_id, uint8_t *
 		gpa_err_set(e, "sha256 is not 64 hex digits");
 		return -1;
 	}
-	if (b64_decode(b64, b64_len, false, xml, xml_len) != 0) {
-		gpa_err_set(e, "rim is not valid base64 (standard alphabet, '=' padding, "
-		    "no whitespace)");
+	if (b64_decode(b64, b64_len, true, xml, xml_len) != 0) {
+		gpa_err_set(e, "rim is not valid base64 (standard alphabet, '=' padding)");
 		return -1;
 	}
 	if (*xml_len == 0) {

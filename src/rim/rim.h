@@ -66,8 +66,8 @@ struct rim {
  * JSON object without duplicate keys; "id", "rim", "sha256" strings; id
  * 1..128 printable ASCII characters, equal to expected_id unless that is
  * NULL; sha256 exactly 64 hex digits; rim strict base64 (standard alphabet,
- * '=' padding, no whitespace) of 1..GPA_RIM_MAX_BYTES bytes whose SHA-256 is
- * sha256. Returns 0 with *xml (malloc'd, NUL terminated, not counted) and
+ * '=' padding; spaces and line breaks skipped) of 1..GPA_RIM_MAX_BYTES bytes
+ * whose SHA-256 is sha256. Returns 0 with *xml (malloc'd, NUL terminated, not counted) and
  * *xml_len, or -1 with *xml NULL, *xml_len 0 and the problem in e (without
  * naming where the answer came from: callers prefix that). */
 int rim_service_json_decode(const uint8_t *buf, size_t len, const char *expected_id,
