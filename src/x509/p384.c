@@ -15,11 +15,12 @@
  * certificates, keys and signatures, path building, OCSP. This file takes
  * over only the final "does this signature verify" for exactly one case:
  * an id-ecPublicKey key on the named curve secp384r1 with an uncompressed
- * point, and ecdsa-with-SHA256/384/512 with absent parameters. And it can only say
- * yes: for any other case, and for any signature Nettle does not accept,
- * the caller asks OpenSSL as before, so every refusal is OpenSSL's. That
- * also covers the one legal corner Nettle's verification misses (u1*G equal
- * to u2*Q, Wycheproof's "point duplication" case, which Nettle refuses).
+ * point, and ecdsa-with-SHA256/384/512 with absent parameters. And it can
+ * only say yes: for any other case, and for any signature Nettle does not
+ * accept, the caller asks OpenSSL as before, so every refusal is OpenSSL's.
+ * That also covers the one legal corner Nettle's verification misses (u1*G
+ * equal to u2*Q, Wycheproof's "point duplication" case, which Nettle
+ * refuses).
  * Refusals are rare (forged or damaged input), so checking them twice costs
  * nothing in practice.
  *
