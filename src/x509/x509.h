@@ -4,7 +4,9 @@
  * Owns: the pinned NVIDIA roots (checked by SHA-256 of their DER at load),
  * user-named anchors, PEM chain parsing, path validation at a given time,
  * validity (expiry) status, FWID extraction from device leaf certificates,
- * and raw r||s ECDSA P-384 verification.
+ * raw r||s ECDSA P-384 verification, and P-384 signatures checked with
+ * Nettle where OpenSSL 3.0 is slow (p384.c; OpenSSL keeps the last word on
+ * every refusal).
  *
  * Never: trusts a certificate because it arrived with the evidence. The only
  * trusted certificates are those in a gpa_anchors set.
@@ -103,9 +105,10 @@ void x509_sha256_hex(const void *p, size_t n, char out[65]);
 const EVP_MD *x509_md_sha384(void);
 
 /* Verifies a raw r||s ECDSA signature over SHA-384(msg) with key. The
- * signature must be exactly 2 * field size bytes (96 for P-384); r and s are
- * checked by OpenSSL after DER conversion. Returns 1 valid, 0 invalid,
- * -1 internal error. */
+ * signature must be exactly 2 * field size bytes (96 for P-384). A P-384 key's
+ * signature is checked by Nettle first (p384.c); anything Nettle does not
+ * accept, and any other key, by OpenSSL after DER conversion. Returns 1
+ * valid, 0 invalid, -1 internal error. */
 int ecdsa_verify_raw_sha384(EVP_PKEY *key, const uint8_t *msg, size_t msglen,
     const uint8_t *sig, size_t siglen);
 
