@@ -268,70 +268,112 @@ static void test_signature_by_nettle(void)
 	CHECK_CONTAINS(c.certs[0].detail, "signature");
 }
 
+/* One answer judged directly (ocsp_process_response), as for leaf_good
+ * issued by ica under root: the query, the anchors (root), the untrusted
+ * chain (ica) and the answer `openssl ocsp` wrote in the PKI directory. */
+struct direct {
+	X509 *leaf, *ica, *root;
+	struct gpa_ocsp_query q;
+	struct gpa_ocsp_opts o;
+	X509_STORE *st;
+	STACK_OF(X509) *chain;
+	uint8_t *resp;
+	size_t resplen;
+};
+
+static void direct_init(struct direct *d)
+{
+	struct gpa_err e;
+
+	memset(d, 0, sizeof(*d));
+	d->leaf = load("leaf_good");
+	d->ica = load("ica");
+	d->root = load("root");
+	CHECK_INT(ocsp_query_init(&d->q, d->leaf, d->ica, &e), 0);
+	d->st = X509_STORE_new();
+	X509_STORE_add_cert(d->st, d->root);
+	d->chain = sk_X509_new_null();
+	sk_X509_push(d->chain, d->ica);
+	ocsp_opts_default(&d->o);
+}
+
+/* Runs `cd PKI && <cmd>` and reads the answer it wrote to PKI/<out>. */
+static void direct_respond(struct direct *d, const char *cmd, const char *out)
+{
+	char p[700], sh[3000];
+	struct gpa_err e;
+
+	snprintf(sh, sizeof(sh), "cd '%s' && %s", pki, cmd);
+	CHECK_INT(spawn_sh(sh), 0);
+	snprintf(p, sizeof(p), "%s/%s", pki, out);
+	CHECK_INT(file_read(p, 100000, &d->resp, &d->resplen, &e), 0);
+}
+
+/* ocsp_process_response of bytes for the fixture's query, chain and anchors. */
+static void direct_judge(struct direct *d, const uint8_t *der, size_t len, struct gpa_ocsp_query *q,
+    enum gpa_ocsp_source from, struct gpa_ocsp_cert *r)
+{
+	memset(r, 0, sizeof(*r));
+	ocsp_process_response(der, len, q ? q : &d->q, from, d->chain, d->st, now, &d->o, false, r);
+}
+
+static void direct_clear(struct direct *d)
+{
+	free(d->resp);
+	sk_X509_free(d->chain);
+	X509_STORE_free(d->st);
+	ocsp_query_clear(&d->q);
+	X509_free(d->leaf);
+	X509_free(d->ica);
+	X509_free(d->root);
+}
+
 /* Why OCSP_NOEXPLICIT: an anchor marked trusted for OCSP signing would
  * otherwise let any certificate under it answer for anyone. */
 static void test_explicit_trust_does_not_authorise(void)
 {
-	struct gpa_ocsp_query q;
-	struct gpa_ocsp_opts o;
+	struct direct d;
 	struct gpa_ocsp_cert r;
 	struct gpa_err e;
-	X509 *leaf, *ica, *root;
-	X509_STORE *st;
-	STACK_OF(X509) *chain;
-	uint8_t *req, *resp = NULL;
-	size_t reqlen, resplen = 0;
-	char p[700], cmd[3000];
+	uint8_t *req;
+	size_t reqlen;
+	char p[700];
 	FILE *f;
 
 	NEED();
-	leaf = load("leaf_good");
-	ica = load("ica");
-	root = load("root");
-	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
-	CHECK_INT(ocsp_query_der(&q, &req, &reqlen, &e), 0);
+	direct_init(&d);
+	CHECK_INT(ocsp_query_der(&d.q, &req, &reqlen, &e), 0);
 	snprintf(p, sizeof(p), "%s/rogue-req.der", pki);
 	f = fopen(p, "wb");
 	fwrite(req, 1, reqlen, f);
 	fclose(f);
 	free(req);
-	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -index db_ica/index.txt -CA ica.pem "
-	    "-rsigner rogue.pem -rkey rogue.key -reqin rogue-req.der -respout rogue-resp.der -ndays 1 "
-	    ">/dev/null 2>&1", pki);
-	CHECK_INT(spawn_sh(cmd), 0);
-	snprintf(p, sizeof(p), "%s/rogue-resp.der", pki);
-	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
-	X509_add1_trust_object(root, OBJ_nid2obj(NID_OCSP_sign));
-	st = X509_STORE_new();
-	X509_STORE_add_cert(st, root);
-	chain = sk_X509_new_null();
-	sk_X509_push(chain, ica);
+	direct_respond(&d, "openssl ocsp -index db_ica/index.txt -CA ica.pem -rsigner rogue.pem "
+	    "-rkey rogue.key -reqin rogue-req.der -respout rogue-resp.der -ndays 1 >/dev/null 2>&1",
+	    "rogue-resp.der");
+	X509_add1_trust_object(d.root, OBJ_nid2obj(NID_OCSP_sign));
 	{
 		/* Without the flag OpenSSL accepts this response. */
-		const unsigned char *d = resp;
-		OCSP_RESPONSE *or = d2i_OCSP_RESPONSE(NULL, &d, (long)resplen);
+		const unsigned char *b = d.resp;
+		OCSP_RESPONSE *or = d2i_OCSP_RESPONSE(NULL, &b, (long)d.resplen);
 		OCSP_BASICRESP *bs = or ? OCSP_response_get1_basic(or) : NULL;
-		CHECK(bs != NULL && OCSP_basic_verify(bs, chain, st, 0) == 1);
+		CHECK(bs != NULL && OCSP_basic_verify(bs, d.chain, d.st, 0) == 1);
 		OCSP_BASICRESP_free(bs);
 		OCSP_RESPONSE_free(or);
 		ERR_clear_error();
 	}
-	ocsp_opts_default(&o);
-	memset(&r, 0, sizeof(r));
-	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o, false, &r);
+	direct_judge(&d, d.resp, d.resplen, NULL, GPA_OCSP_FROM_RESPONDER, &r);
 	CHECK(!r.response_valid);
 	CHECK_INT(r.status, GPA_OCSP_ERROR);
 	CHECK(r.nonce_matches);		/* the nonce is fine; authority is not */
 	/* A byte appended: not accepted. */
 	{
-		uint8_t *longer = malloc(resplen + 1);
-		memcpy(longer, resp, resplen);
-		longer[resplen] = 0;
-		ocsp_process_response(longer, resplen + 1, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now,
-		    &o, false, &r);
+		uint8_t *longer = malloc(d.resplen + 1);
+		memcpy(longer, d.resp, d.resplen);
+		longer[d.resplen] = 0;
+		direct_judge(&d, longer, d.resplen + 1, NULL, GPA_OCSP_FROM_RESPONDER, &r);
 		CHECK_CONTAINS(r.detail, "trailing bytes");
-		ocsp_process_response(longer, resplen / 2, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now,
-		    &o, false, &r);
+		direct_judge(&d, longer, d.resplen / 2, NULL, GPA_OCSP_FROM_RESPONDER, &r);
 		CHECK_CONTAINS(r.detail, "not a DER OCSP response");
 		free(longer);
 	}
@@ -339,20 +381,13 @@ static void test_explicit_trust_does_not_authorise(void)
 	{
 		struct gpa_ocsp_query q2;
 		X509 *other = load("leaf_revoked");
-		CHECK_INT(ocsp_query_init(&q2, other, ica, &e), 0);
-		ocsp_process_response(resp, resplen, &q2, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o,
-		    false, &r);
+		CHECK_INT(ocsp_query_init(&q2, other, d.ica, &e), 0);
+		direct_judge(&d, d.resp, d.resplen, &q2, GPA_OCSP_FROM_RESPONDER, &r);
 		CHECK_CONTAINS(r.detail, "no answer for this certificate");
 		ocsp_query_clear(&q2);
 		X509_free(other);
 	}
-	free(resp);
-	sk_X509_free(chain);
-	X509_STORE_free(st);
-	ocsp_query_clear(&q);
-	X509_free(leaf);
-	X509_free(ica);
-	X509_free(root);
+	direct_clear(&d);
 }
 
 /* ---- the shape of a response -------------------------------------------- */
@@ -469,87 +504,70 @@ static size_t build_response(const struct resp_parts *rp, const uint8_t *certs, 
 static void test_response_encodings(void)
 {
 	static uint8_t out[16384], twice[8192];
-	struct gpa_ocsp_query q;
-	struct gpa_ocsp_opts o;
+	struct direct d;
 	struct gpa_ocsp_cert r;
-	struct gpa_err e;
 	struct resp_parts rp;
-	X509 *leaf, *ica, *root, *responder;
-	X509_STORE *st;
-	STACK_OF(X509) *chain;
+	X509 *responder;
 	OCSP_BASICRESP *bs;
-	uint8_t *resp = NULL;
-	size_t resplen = 0, n;
-	char p[700], cmd[3000];
+	size_t n;
 	const uint8_t junk_cert[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
 	const uint8_t extra[] = { 0x05, 0x00 };
 	time_t nu;
 
 	NEED();
-	leaf = load("leaf_good");
-	ica = load("ica");
-	root = load("root");
+	direct_init(&d);
 	responder = load("ocsp_ica");
-	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
-	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -issuer ica.pem -cert leaf_good.pem "
-	    "-no_nonce -reqout enc-req.der >/dev/null 2>&1 && openssl ocsp "
-	    "-index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem -rkey ocsp_ica.key "
-	    "-reqin enc-req.der -respout enc-resp.der -ndays 1 >/dev/null 2>&1", pki);
-	CHECK_INT(spawn_sh(cmd), 0);
-	snprintf(p, sizeof(p), "%s/enc-resp.der", pki);
-	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
-	st = X509_STORE_new();
-	X509_STORE_add_cert(st, root);
-	chain = sk_X509_new_null();
-	sk_X509_push(chain, ica);
-	ocsp_opts_default(&o);
-	if (resp == NULL || !split_response(resp, &rp)) {
+	direct_respond(&d, "openssl ocsp -issuer ica.pem -cert leaf_good.pem -no_nonce "
+	    "-reqout enc-req.der >/dev/null 2>&1 && openssl ocsp -index db_ica/index.txt -CA ica.pem "
+	    "-rsigner ocsp_ica.pem -rkey ocsp_ica.key -reqin enc-req.der -respout enc-resp.der "
+	    "-ndays 1 >/dev/null 2>&1", "enc-resp.der");
+	if (d.resp == NULL || !split_response(d.resp, &rp)) {
 		CHECK(!"the responder's answer could not be split");
 		goto out;
 	}
 	/* As the responder sent it: valid, and the responder's certificate is
 	 * in the decoded response. */
-	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, d.resp, d.resplen, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK(r.response_valid);
 	CHECK_INT(r.status, GPA_OCSP_GOOD);
-	bs = ocsp_response_parse(resp, resplen, q.key, &nu);
+	bs = ocsp_response_parse(d.resp, d.resplen, d.q.key, &nu);
 	CHECK(bs != NULL && sk_X509_num(OCSP_resp_get0_certs(bs)) == 1 &&
 	    X509_cmp(sk_X509_value(OCSP_resp_get0_certs(bs), 0), responder) == 0);
 	OCSP_BASICRESP_free(bs);
 	/* The test's own encoder reproduces it byte for byte. */
 	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x01, out);
-	CHECK(n == resplen && memcmp(out, resp, n) == 0);
+	CHECK(n == d.resplen && memcmp(out, d.resp, n) == 0);
 	/* The responder's certificate twice: the same answer. */
 	memcpy(twice, rp.certs, rp.certs_n);
 	memcpy(twice + rp.certs_n, rp.certs, rp.certs_n);
 	n = build_response(&rp, twice, 2 * rp.certs_n, NULL, 0, 0x01, out);
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK(r.response_valid);
 	/* No certificates: the signer cannot be found, so not valid. */
 	n = build_response(&rp, NULL, 0, NULL, 0, 0x01, out);
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK(!r.response_valid);
 	CHECK_INT(r.status, GPA_OCSP_ERROR);
 	CHECK_CONTAINS(r.detail, "response signature or responder not valid");
 	/* ... unless the caller's untrusted certificates hold it. */
-	sk_X509_push(chain, responder);
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	sk_X509_push(d.chain, responder);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK(r.response_valid);
-	(void)sk_X509_pop(chain);
+	(void)sk_X509_pop(d.chain);
 	/* Refused shapes. */
 	n = build_response(&rp, junk_cert, sizeof(junk_cert), NULL, 0, 0x01, out);
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK_CONTAINS(r.detail, "not a");
 	CHECK(!r.response_valid);
 	n = build_response(&rp, rp.certs, rp.certs_n, extra, sizeof(extra), 0x01, out);
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK_CONTAINS(r.detail, "not a");
 	CHECK(!r.response_valid);
 	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x02, out);	/* type: nonce OID */
-	ocsp_process_response(out, n, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+	direct_judge(&d, out, n, NULL, GPA_OCSP_FROM_CACHE, &r);
 	CHECK_CONTAINS(r.detail, "not a basic OCSP response");
 	CHECK(!r.response_valid);
-	CHECK(ocsp_response_parse(out, n, q.key, &nu) == NULL);
+	CHECK(ocsp_response_parse(out, n, d.q.key, &nu) == NULL);
 	/* The outer SEQUENCE with an indefinite length (BER, not DER). */
 	n = build_response(&rp, rp.certs, rp.certs_n, NULL, 0, 0x01, out);
 	{
@@ -561,19 +579,13 @@ static void test_response_encodings(void)
 		ber[1] = 0x80;
 		memcpy(ber + 2, c, cn);
 		ber[2 + cn] = ber[3 + cn] = 0;
-		ocsp_process_response(ber, cn + 4, &q, GPA_OCSP_FROM_CACHE, chain, st, now, &o, false, &r);
+		direct_judge(&d, ber, cn + 4, NULL, GPA_OCSP_FROM_CACHE, &r);
 		CHECK_CONTAINS(r.detail, "not a");
 		CHECK(!r.response_valid);
 		free(ber);
 	}
 out:
-	free(resp);
-	sk_X509_free(chain);
-	X509_STORE_free(st);
-	ocsp_query_clear(&q);
-	X509_free(leaf);
-	X509_free(ica);
-	X509_free(root);
+	direct_clear(&d);
 	X509_free(responder);
 }
 
@@ -581,48 +593,22 @@ out:
  * one counts would be the responder's choice, so neither does. */
 static void test_duplicate_answer_refused(void)
 {
-	struct gpa_ocsp_query q;
-	struct gpa_ocsp_opts o;
+	struct direct d;
 	struct gpa_ocsp_cert r;
-	struct gpa_err e;
-	X509 *leaf, *ica, *root;
-	X509_STORE *st;
-	STACK_OF(X509) *chain;
-	uint8_t *resp = NULL;
-	size_t resplen = 0;
-	char p[700], cmd[3000];
 	time_t nu;
 
 	NEED();
-	leaf = load("leaf_good");
-	ica = load("ica");
-	root = load("root");
-	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl ocsp -issuer ica.pem -cert leaf_good.pem "
-	    "-cert leaf_good.pem -no_nonce -reqout dup-req.der >/dev/null 2>&1 && openssl ocsp "
-	    "-index db_ica/index.txt -CA ica.pem -rsigner ocsp_ica.pem -rkey ocsp_ica.key "
-	    "-reqin dup-req.der -respout dup-resp.der -ndays 1 >/dev/null 2>&1", pki);
-	CHECK_INT(spawn_sh(cmd), 0);
-	snprintf(p, sizeof(p), "%s/dup-resp.der", pki);
-	CHECK_INT(file_read(p, 100000, &resp, &resplen, &e), 0);
-	CHECK_INT(ocsp_query_init(&q, leaf, ica, &e), 0);
-	st = X509_STORE_new();
-	X509_STORE_add_cert(st, root);
-	chain = sk_X509_new_null();
-	sk_X509_push(chain, ica);
-	ocsp_opts_default(&o);
-	memset(&r, 0, sizeof(r));
-	ocsp_process_response(resp, resplen, &q, GPA_OCSP_FROM_RESPONDER, chain, st, now, &o, false, &r);
+	direct_init(&d);
+	direct_respond(&d, "openssl ocsp -issuer ica.pem -cert leaf_good.pem -cert leaf_good.pem "
+	    "-no_nonce -reqout dup-req.der >/dev/null 2>&1 && openssl ocsp -index db_ica/index.txt "
+	    "-CA ica.pem -rsigner ocsp_ica.pem -rkey ocsp_ica.key -reqin dup-req.der "
+	    "-respout dup-resp.der -ndays 1 >/dev/null 2>&1", "dup-resp.der");
+	direct_judge(&d, d.resp, d.resplen, NULL, GPA_OCSP_FROM_RESPONDER, &r);
 	CHECK_CONTAINS(r.detail, "twice");
 	CHECK(!r.response_valid);
 	CHECK_INT(r.status, GPA_OCSP_ERROR);
-	CHECK_INT(ocsp_response_next_update(resp, resplen, q.key, &nu), -1);
-	free(resp);
-	sk_X509_free(chain);
-	X509_STORE_free(st);
-	ocsp_query_clear(&q);
-	X509_free(leaf);
-	X509_free(ica);
-	X509_free(root);
+	CHECK_INT(ocsp_response_next_update(d.resp, d.resplen, d.q.key, &nu), -1);
+	direct_clear(&d);
 }
 
 static void test_freshness(void)
