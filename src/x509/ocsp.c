@@ -325,37 +325,6 @@ static void set_status(struct gpa_ocsp_cert *r, int status, int reason, bool all
 	}
 }
 
-/* One DER element at *p (before end): its tag and class, where its content
- * starts and how long it is. Definite lengths only (DER). 0 ok, -1 not. */
-struct der_elem {
-	int tag, cls;
-	bool constructed;
-	const unsigned char *start, *content;
-	long len;
-};
-
-static int der_next(const unsigned char **p, const unsigned char *end, struct der_elem *el)
-{
-	const unsigned char *q = *p;
-	int ret;
-
-	if (q >= end)
-		return -1;
-	el->start = q;
-	ret = ASN1_get_object(&q, &el->len, &el->tag, &el->cls, end - q);
-	if ((ret & 0x80) || (ret & 0x01))	/* error, or indefinite length */
-		return -1;
-	el->constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
-	el->content = q;
-	*p = q + el->len;
-	return 0;
-}
-
-static bool der_is(const struct der_elem *el, int cls, int tag, bool constructed)
-{
-	return el->cls == cls && el->tag == tag && el->constructed == constructed;
-}
-
 /* The BasicOCSPResponse inside a DER OCSPResponse whose status is
  * successful: the OCTET STRING of ResponseBytes, whose type must be
  * id-pkix-ocsp-basic. d2i_OCSP_RESPONSE has already accepted the whole. */
@@ -365,27 +334,27 @@ static int basic_bytes(const uint8_t *der, size_t len, const unsigned char **b, 
 		0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01	/* 1.3.6.1.5.5.7.48.1.1 */
 	};
 	const unsigned char *p = der, *end = der + len;
-	struct der_elem resp, status, wrap, rb, type, octets;
+	struct asn1_elem resp, status, wrap, rb, type, octets;
 
-	if (der_next(&p, end, &resp) != 0 || !der_is(&resp, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true) ||
+	if (asn1_next(&p, end, &resp) != 0 || !asn1_is(&resp, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true) ||
 	    p != end)
 		return -1;
 	p = resp.content;
 	end = resp.content + resp.len;
-	if (der_next(&p, end, &status) != 0 || der_next(&p, end, &wrap) != 0 || p != end ||
-	    !der_is(&wrap, V_ASN1_CONTEXT_SPECIFIC, 0, true))
+	if (asn1_next(&p, end, &status) != 0 || asn1_next(&p, end, &wrap) != 0 || p != end ||
+	    !asn1_is(&wrap, V_ASN1_CONTEXT_SPECIFIC, 0, true))
 		return -1;
 	p = wrap.content;
 	end = wrap.content + wrap.len;
-	if (der_next(&p, end, &rb) != 0 || p != end ||
-	    !der_is(&rb, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+	if (asn1_next(&p, end, &rb) != 0 || p != end ||
+	    !asn1_is(&rb, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
 		return -1;
 	p = rb.content;
 	end = rb.content + rb.len;
-	if (der_next(&p, end, &type) != 0 || der_next(&p, end, &octets) != 0 || p != end ||
-	    !der_is(&type, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false) ||
+	if (asn1_next(&p, end, &type) != 0 || asn1_next(&p, end, &octets) != 0 || p != end ||
+	    !asn1_is(&type, V_ASN1_UNIVERSAL, V_ASN1_OBJECT, false) ||
 	    type.len != (long)sizeof(basic_oid) || memcmp(type.content, basic_oid, sizeof(basic_oid)) != 0 ||
-	    !der_is(&octets, V_ASN1_UNIVERSAL, V_ASN1_OCTET_STRING, false))
+	    !asn1_is(&octets, V_ASN1_UNIVERSAL, V_ASN1_OCTET_STRING, false))
 		return -1;
 	*b = octets.content;
 	*blen = octets.len;
@@ -402,26 +371,26 @@ static int basic_bytes(const uint8_t *der, size_t len, const unsigned char **b, 
 static OCSP_BASICRESP *decode_basic(const unsigned char *b, long blen)
 {
 	const unsigned char *p = b, *end = b + blen, *head_end, *certs_end = NULL;
-	struct der_elem seq, tbs, alg, sig, wrap, list;
+	struct asn1_elem seq, tbs, alg, sig, wrap, list;
 	unsigned char *rebuilt = NULL, *w;
 	OCSP_BASICRESP *bs = NULL;
 	long body;
 	int hdr;
 
-	if (der_next(&p, end, &seq) != 0 || p != end || !der_is(&seq, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+	if (asn1_next(&p, end, &seq) != 0 || p != end || !asn1_is(&seq, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
 		return NULL;
 	p = seq.content;
 	end = seq.content + seq.len;
-	if (der_next(&p, end, &tbs) != 0 || der_next(&p, end, &alg) != 0 || der_next(&p, end, &sig) != 0)
+	if (asn1_next(&p, end, &tbs) != 0 || asn1_next(&p, end, &alg) != 0 || asn1_next(&p, end, &sig) != 0)
 		return NULL;
 	head_end = p;
 	if (p != end) {
 		const unsigned char *q;
-		if (der_next(&p, end, &wrap) != 0 || p != end || !der_is(&wrap, V_ASN1_CONTEXT_SPECIFIC, 0, true))
+		if (asn1_next(&p, end, &wrap) != 0 || p != end || !asn1_is(&wrap, V_ASN1_CONTEXT_SPECIFIC, 0, true))
 			return NULL;
 		q = wrap.content;
-		if (der_next(&q, wrap.content + wrap.len, &list) != 0 || q != wrap.content + wrap.len ||
-		    !der_is(&list, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
+		if (asn1_next(&q, wrap.content + wrap.len, &list) != 0 || q != wrap.content + wrap.len ||
+		    !asn1_is(&list, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
 			return NULL;
 		certs_end = list.content + list.len;
 	}
@@ -437,10 +406,10 @@ static OCSP_BASICRESP *decode_basic(const unsigned char *b, long blen)
 	if (bs == NULL || p != rebuilt + hdr)
 		goto bad;
 	for (p = certs_end ? list.content : NULL; p != NULL && p < certs_end;) {
-		struct der_elem c;
+		struct asn1_elem c;
 		X509 *x;
 		int ok;
-		if (der_next(&p, certs_end, &c) != 0 ||
+		if (asn1_next(&p, certs_end, &c) != 0 ||
 		    (x = x509_from_der(c.start, (size_t)(p - c.start))) == NULL)
 			goto bad;
 		ok = OCSP_basic_add1_cert(bs, x);

@@ -182,18 +182,18 @@ static int sig_octets(const ASN1_BIT_STRING *sig, unsigned char **buf, const uns
     long *n)
 {
 	const unsigned char *q;
-	int len, tag, cls;
-	long clen;
+	struct asn1_elem el;
+	int len;
 
 	*buf = NULL;
 	if ((len = i2d_ASN1_BIT_STRING((ASN1_BIT_STRING *)sig, buf)) <= 0)
 		return -1;
 	q = *buf;
-	if (ASN1_get_object(&q, &clen, &tag, &cls, len) != 0 || tag != V_ASN1_BIT_STRING ||
-	    clen < 1 || q[0] != 0)
+	if (asn1_next(&q, *buf + len, &el) != 0 || q != *buf + len ||
+	    !asn1_is(&el, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, false) || el.len < 1 || el.content[0] != 0)
 		return -1;
-	*p = q + 1;
-	*n = clen - 1;
+	*p = el.content + 1;
+	*n = el.len - 1;
 	return 0;
 }
 
@@ -223,22 +223,23 @@ static int verify_signed(const unsigned char *tbs, size_t tbslen, const X509_ALG
  * certificate's encoding (i2d keeps the decoded TBS bytes). */
 static int cert_tbs(X509 *cert, unsigned char **buf, const unsigned char **tbs, size_t *len)
 {
-	const unsigned char *q, *start;
-	int n, tag, cls;
-	long clen;
+	const unsigned char *q, *end;
+	struct asn1_elem whole, first;
+	int n;
 
 	*buf = NULL;
 	if ((n = i2d_X509(cert, buf)) <= 0)
 		return -1;
 	q = *buf;
-	if (ASN1_get_object(&q, &clen, &tag, &cls, n) != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+	end = *buf + n;
+	if (asn1_next(&q, end, &whole) != 0 || !asn1_is(&whole, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
 		return -1;
-	start = q;
-	if (ASN1_get_object(&q, &clen, &tag, &cls, n - (start - *buf)) != V_ASN1_CONSTRUCTED ||
-	    tag != V_ASN1_SEQUENCE)
+	q = whole.content;
+	if (asn1_next(&q, whole.content + whole.len, &first) != 0 ||
+	    !asn1_is(&first, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, true))
 		return -1;
-	*tbs = start;
-	*len = (size_t)(q - start) + (size_t)clen;
+	*tbs = first.start;
+	*len = (size_t)(q - first.start);
 	return 0;
 }
 

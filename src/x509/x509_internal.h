@@ -45,6 +45,18 @@ unsigned long p384_accepted(void);
 /* X509_verify(cert, issuer's key), the P-384 case by Nettle. 1 valid, 0 not. */
 int x509_signed_by(X509 *cert, X509 *issuer);
 
+/* asn1walk.c: one element at *p (before end), read as OpenSSL reads it: its
+ * tag and class, where it and its content start, how long the content is;
+ * *p moves past it. Definite lengths only. 0 ok, -1 not. */
+struct asn1_elem {
+	int tag, cls;
+	bool constructed;
+	const unsigned char *start, *content;
+	long len;
+};
+int asn1_next(const unsigned char **p, const unsigned char *end, struct asn1_elem *el);
+bool asn1_is(const struct asn1_elem *el, int cls, int tag, bool constructed);
+
 /* An ASN1_TIME as time_t and RFC 3339 text. 0 ok, -1 unparsable. */
 int asn1_time_to_unix(const ASN1_TIME *t, time_t *out, char rfc3339[21]);
 
