@@ -16,6 +16,8 @@ int cli_fetch_collateral(int argc, char **argv);
 void cli_usage_fetch(FILE *f);
 int cli_cache(int argc, char **argv);
 void cli_usage_cache(FILE *f);
+int cli_watch(int argc, char **argv);
+void cli_usage_watch(FILE *f);
 
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);

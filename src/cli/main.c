@@ -43,6 +43,7 @@ static const struct command {
 	{ "fetch-collateral", cli_fetch_collateral, cli_usage_fetch,
 	  "download the RIMs and OCSP answers evidence needs, for offline use" },
 	{ "cache", cli_cache, cli_usage_cache, "list, prune or clear the cache of RIMs and OCSP answers" },
+	{ "watch", cli_watch, cli_usage_watch, "keep re-attesting and withdraw the ready state on any failure" },
 	{ "version", run_version, usage_version, "print the version" },
 };
 

@@ -48,6 +48,8 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
  * and TNVL mode to l->set, through NSCQ (lib: NULL for $GPUATTEST_NSCQ_LIB or
  * libnvidia-nscq.so.2). */
 int live_collect_switches(struct gpa_live *l, const char *lib, struct gpa_err *e);
+/* One line naming the driver version and every GPU's UUID (after live_open). */
+int live_fingerprint(struct gpa_live *l, char *out, size_t len, struct gpa_err *e);
 /* Sets the GPUs' ready state (needs root). */
 int live_set_ready(struct gpa_live *l, bool ready, struct gpa_err *e);
 void live_close(struct gpa_live *l);

@@ -358,6 +358,41 @@ int live_collect(struct gpa_live *l, const struct gpa_live_opts *o, struct gpa_e
 	return rc;
 }
 
+/* What identifies the GPU set now: driver version, count and every UUID,
+ * one line. `gpuattest watch` compares two of these to notice a driver
+ * reload or a GPU that appeared or went away. */
+int live_fingerprint(struct gpa_live *l, char *out, size_t len, struct gpa_err *e)
+{
+	size_t used;
+	int n;
+
+	n = snprintf(out, len, "driver %s, %d GPU(s):", l->sys.driver_version, l->sys.gpus_total);
+	if (n < 0 || (size_t)n >= len)
+		goto too_long;
+	used = (size_t)n;
+	for (int i = 0; i < l->sys.gpus_total; i++) {
+		nvmlDevice_t dev;
+		char uuid[96] = "";
+		nvmlReturn_t rc = l->api->handle((unsigned)i, &dev);
+
+		if (rc == NVML_SUCCESS)
+			rc = l->api->uuid(dev, uuid, sizeof(uuid));
+		if (rc != NVML_SUCCESS) {
+			nvml_fail(e, "reading a GPU's UUID", rc);
+			return -1;
+		}
+		uuid[sizeof(uuid) - 1] = '\0';
+		n = snprintf(out + used, len - used, " %s", uuid);
+		if (n < 0 || (size_t)n >= len - used)
+			goto too_long;
+		used += (size_t)n;
+	}
+	return 0;
+too_long:
+	gpa_err_set(e, "too many GPUs to list");
+	return -1;
+}
+
 int live_set_ready(struct gpa_live *l, bool ready, struct gpa_err *e)
 {
 	nvmlReturn_t rc;
