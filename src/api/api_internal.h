@@ -26,6 +26,7 @@ struct gpuattest_config {
 	char *anchor_files[GPA_API_MAX_ANCHOR_FILES];
 	struct gpa_anchors *anchors;
 	time_t at;
+	bool at_given;				/* gpuattest_config_set_time was called */
 	bool have_nonce;
 	uint8_t nonce[SPDM_NONCE_LEN];
 	int nrim_dirs;

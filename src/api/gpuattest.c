@@ -76,6 +76,7 @@ int gpuattest_config_no_pinned_anchors(gpuattest_config *c)
 int gpuattest_config_set_time(gpuattest_config *c, time_t at)
 {
 	c->at = at;
+	c->at_given = true;
 	return 0;
 }
 
@@ -331,6 +332,7 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 {
 	memset(ac, 0, sizeof(*ac));
 	ac->at = c->at;
+	ac->at_given = c->at_given;
 	ac->have_nonce = c->have_nonce;
 	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
 	ac->nonce_generated = c->nonce_generated;
@@ -376,6 +378,7 @@ static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac, bo
 	ac->insecure_no_ocsp = c->insecure_no_ocsp;
 	ac->ocsp = c->insecure_no_ocsp ? NULL : &c->stage;
 	ac->ocsp_cache_ok = c->ocsp_cache_ok;
+	ac->max_ocsp_age = c->max_ocsp_age;
 	ac->ocsp_answers_may_be_old = c->offline || c->collateral_path != NULL;
 	return 0;
 }

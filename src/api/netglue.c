@@ -79,6 +79,27 @@ static void describe_sources(const struct gpa_ocsp_chain *r, char *out, size_t l
 		    mixed ? "several sources" : src, oldest, r->detail[0] ? "; " : "", r->detail);
 }
 
+/* The answers only --max-ocsp-age let through, for the weakenings. */
+static void describe_stale(const struct gpa_ocsp_chain *r, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < r->ncerts && n + 1 < len; i++) {
+		const struct gpa_ocsp_cert *c = &r->certs[i];
+		char nu[21];
+		int k;
+
+		if (!c->stale_accepted)
+			continue;
+		time_format_rfc3339(c->next_update, nu);
+		k = snprintf(out + n, len - n, "%scertificate %d (CN=%s): answer past its nextUpdate %s",
+		    n ? "; " : "", c->index, c->subject_cn, nu);
+		if (k > 0)
+			n += (size_t)k;
+	}
+}
+
 static void net_ocsp_check(void *ctx, STACK_OF(X509) *const *chains, const enum gpa_anchor_use *uses,
     struct gpa_chain_claims *const *claims, size_t n, time_t at)
 {
@@ -117,6 +138,7 @@ static void net_ocsp_check(void *ctx, STACK_OF(X509) *const *chains, const enum 
 		c->ocsp_response_valid = r->response_valid;
 		c->hold_allowed = r->hold_allowed;
 		describe_sources(r, c->ocsp_detail, sizeof(c->ocsp_detail));
+		describe_stale(r, c->ocsp_stale, sizeof(c->ocsp_stale));
 	}
 	free(jobs);
 }

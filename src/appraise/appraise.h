@@ -109,6 +109,8 @@ struct gpa_appraise_cfg {
 	bool insecure_no_ocsp;			/* the user chose to skip revocation */
 	bool ocsp_cache_ok;
 	bool ocsp_answers_may_be_old;		/* offline collateral: no nonce, age reported */
+	bool at_given;				/* the verification time was set by the caller (--at) */
+	long max_ocsp_age;			/* --max-ocsp-age, for the weakenings */
 	const struct gpa_system_info *sys;	/* live system, or NULL */
 	/* Optional. Called once, after every device's evidence is parsed and
 	 * before anything that needs the anchors, the sources or the OCSP
@@ -131,6 +133,9 @@ struct gpa_chain_claims {
 	bool ocsp_response_valid;
 	bool hold_allowed;		/* revoked for certificateHold and allowed by the user */
 	char ocsp_detail[256];
+	/* An answer past its nextUpdate let through by --max-ocsp-age: which
+	 * certificate, how late ("" when none); a weakening. */
+	char ocsp_stale[200];
 };
 
 struct gpa_mismatch {
@@ -211,6 +216,14 @@ struct gpa_device_result {
 	struct gpa_check checks[GPA_MAX_CHECKS];
 };
 
+/* A weakening in force: an option or answer that made this verification
+ * accept less than the full promise (weaken.c). */
+struct gpa_weakening {
+	char id[32];			/* "no-ocsp", "max-ocsp-age", "dev-tools", "at", ... */
+	char detail[320];		/* one sentence: what was accepted, and why it matters */
+};
+#define GPA_MAX_WEAK 24
+
 struct gpa_appraisal {
 	size_t n;
 	struct gpa_device_result *dev;
@@ -229,6 +242,9 @@ struct gpa_appraisal {
 	bool nsys_dropped_fail;
 	size_t nrims;
 	struct rim **rims;		/* owned; devices point into these */
+	int nweak;			/* weakenings in force (appraisal_weaken) */
+	int nweak_dropped;
+	struct gpa_weakening weak[GPA_MAX_WEAK];
 };
 
 /* Runs every check for every device of the set. Never fails for a
@@ -245,6 +261,18 @@ int appraisal_count_genuine(const struct gpa_appraisal *a, enum gpa_device_kind 
 /* Adds a system-wide check (policy.c). */
 void appraisal_sys_add(struct gpa_appraisal *a, const char *id, enum gpa_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a weakening in force (weaken.c): id is a short stable name
+ * ("no-ocsp", "max-ocsp-age", "dev-tools", "non-nvidia-anchor", "at",
+ * "evidence-nonce", "ocsp-cache-ok", "hold-cert", "policy-override"), the
+ * rest one sentence. The same id and sentence twice is kept once. Listed in
+ * a WARNING block before the verdict and as "weakened" in JSON. Safe from
+ * any thread. */
+void appraisal_weaken(struct gpa_appraisal *a, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The weakenings the configuration itself puts in force (policy_evaluate
+ * calls it). */
+void appraisal_weaken_from_cfg(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
+json_t *appraisal_weakened_json(const struct gpa_appraisal *a);
 /* Protected PCIe topology (topology.c, docs §9.4): GPUs and NVSwitches of one
  * system must name each other, by PDI, exactly. */
 void topology_evaluate(struct gpa_appraisal *a);

@@ -253,6 +253,7 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 	if (a->ready_state_error[0])
 		json_object_set_new(doc, "ready_state_error", json_string(a->ready_state_error));
 	json_object_set_new(doc, "revocation_checked", json_boolean(!a->no_ocsp));
+	json_object_set_new(doc, "weakened", appraisal_weakened_json(a));
 	json_object_set_new(doc, "genuine_gpus", json_integer(appraisal_count_genuine(a, GPA_DEV_GPU)));
 	json_object_set_new(doc, "genuine_switches", json_integer(appraisal_count_genuine(a, GPA_DEV_SWITCH)));
 	for (size_t i = 0; i < a->n; i++) {
@@ -413,8 +414,12 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 		    "NOT READY");
 	if (a->ready_state_error[0])
 		sb_printf(&b, "WARNING: %s\n", a->ready_state_error);
-	if (a->no_ocsp)
+	if (a->no_ocsp && a->nweak == 0)
 		sb_printf(&b, "WARNING: certificate revocation (OCSP) was NOT checked: a revoked device or RIM would not be noticed.\n");
+	if (a->nweak > 0)
+		sb_printf(&b, "WARNING: this verification was WEAKENED; it proves less than full attestation:\n");
+	for (int i = 0; i < a->nweak; i++)
+		sb_printf(&b, "  - [%s] %s\n", a->weak[i].id, a->weak[i].detail);
 	switch (a->verdict) {
 	case GPA_PASS:
 		sb_printf(&b, "%sVERIFICATION SUCCESSFUL\n", color ? "\xe2\x9c\x85 " : "");

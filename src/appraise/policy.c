@@ -427,4 +427,5 @@ void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 	}
 	evaluate_system(a);
 	a->verdict = worse(a->verdict, checks_verdict(a->sys_checks, a->nsys_checks));
+	appraisal_weaken_from_cfg(cfg, a);
 }
