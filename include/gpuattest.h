@@ -123,6 +123,87 @@ char *gpuattest_result_json(const gpuattest_result *res);
 char *gpuattest_result_text(const gpuattest_result *res, int color);
 void gpuattest_result_free(gpuattest_result *res);
 
+/* ---- Embedding: evidence from memory, the live system, the results ---- */
+
+/* The library's version at run time ("0.1.0"); GPUATTEST_VERSION is the
+ * version of the header a program was compiled with. */
+const char *gpuattest_version(void);
+
+/* What the last failed call on cfg stands for: GPUATTEST_BAD_INPUT (bad
+ * usage, unreadable or malformed input) or GPUATTEST_INCOMPLETE (the driver,
+ * a library or the machine could not be used). GPUATTEST_VERIFIED when no
+ * call failed. The gpuattest tool exits with it. */
+enum gpuattest_verdict gpuattest_config_error_verdict(const gpuattest_config *cfg);
+
+/* The same formats as the _file calls, from len bytes at buf (no NUL
+ * terminator needed; the bytes are copied, buf may be freed afterwards). */
+int gpuattest_verify_evidence_buffer(gpuattest_config *cfg, const void *buf, size_t len,
+    gpuattest_result **res);
+/* One report (binary, or hex text) and its PEM chain (leaf first). */
+int gpuattest_verify_report_buffer(gpuattest_config *cfg, const void *report, size_t report_len,
+    const char *chain_pem, size_t chain_len, gpuattest_result **res);
+/* GPU evidence (gpu may be NULL) and NVSwitch evidence of one system. */
+int gpuattest_verify_system_buffers(gpuattest_config *cfg, const void *gpu, size_t gpu_len,
+    const void *sw, size_t sw_len, gpuattest_result **res);
+
+/* The live system, through the NVIDIA driver: NVML (default
+ * libnvidia-ml.so.1, environment GPUATTEST_NVML_LIB) and, in Protected PCIe
+ * mode, NSCQ for the NVSwitches (default libnvidia-nscq.so.2, environment
+ * GPUATTEST_NSCQ_LIB). NULL restores the default. */
+int gpuattest_config_set_nvml_lib(gpuattest_config *cfg, const char *path);
+int gpuattest_config_set_nscq_lib(gpuattest_config *cfg, const char *path);
+/* Attest only these GPUs: NVML indices, "0,3" (default: all). */
+int gpuattest_config_select_gpus(gpuattest_config *cfg, const char *list);
+/* Fail unless at least n NVSwitches are genuine. */
+int gpuattest_config_expect_switches(gpuattest_config *cfg, int n);
+/* Collects a report from every selected GPU (and NVSwitch in Protected
+ * PCIe mode) over one nonce, fresh from the OS random source unless
+ * gpuattest_config_set_nonce gave one, and verifies them with the driver's
+ * view of the system (CC mode, versions). -1 when the driver cannot be
+ * used (gpuattest_config_error_verdict: GPUATTEST_INCOMPLETE) or the
+ * selection names GPUs that do not exist (GPUATTEST_BAD_INPUT). The GPUs'
+ * ready state is never changed by this call. */
+int gpuattest_verify_live(gpuattest_config *cfg, gpuattest_result **res);
+/* Collects the same evidence without verifying it: NVIDIA's serialized
+ * JSON for the GPUs and (NULL when not in Protected PCIe mode) for the
+ * NVSwitches, malloc'd; free() them. */
+int gpuattest_collect_evidence(gpuattest_config *cfg, char **gpu_json, char **switch_json);
+
+/* Devices of a result, in evidence order (GPUs, then NVSwitches). Indices
+ * run from 0 to gpuattest_result_device_count() - 1; out of range, the
+ * accessors return NULL or -1. Strings belong to the result. */
+enum gpuattest_device_kind {
+	GPUATTEST_DEVICE_GPU = 0,
+	GPUATTEST_DEVICE_SWITCH = 1,
+};
+/* The outcome of one check; "not done" keeps a result from passing. */
+enum gpuattest_outcome {
+	GPUATTEST_CHECK_PASS = 0,
+	GPUATTEST_CHECK_FAIL = 1,
+	GPUATTEST_CHECK_BAD_INPUT = 2,
+	GPUATTEST_CHECK_NOT_DONE = 3,
+	GPUATTEST_CHECK_SKIPPED = 4,	/* the caller chose to skip it (e.g. revocation) */
+};
+int gpuattest_result_genuine_switches(const gpuattest_result *res);
+/* The nonce the evidence was judged against, 64 hex digits. */
+const char *gpuattest_result_nonce(const gpuattest_result *res);
+int gpuattest_result_device_count(const gpuattest_result *res);
+int gpuattest_result_device_kind(const gpuattest_result *res, int i);
+/* "GPU 0", "NVSwitch 1" */
+const char *gpuattest_result_device_label(const gpuattest_result *res, int i);
+/* The GPU's UUID when known (live, or recorded with one), else "". */
+const char *gpuattest_result_device_uuid(const gpuattest_result *res, int i);
+/* -1 when out of range, else a gpuattest_verdict. */
+int gpuattest_result_device_verdict(const gpuattest_result *res, int i);
+/* The device's NVIDIA v3 claims (GPU or switch shape). malloc'd; free() it. */
+char *gpuattest_result_device_claims_json(const gpuattest_result *res, int i);
+int gpuattest_result_device_check_count(const gpuattest_result *res, int i);
+/* Check k of device i: its stable id ("report-signature", ...), outcome and
+ * a sentence saying what was found. 0, or -1 when out of range. Any of the
+ * pointers may be NULL. */
+int gpuattest_result_device_check(const gpuattest_result *res, int i, int k, const char **id,
+    int *outcome, const char **detail);
+
 #ifdef __cplusplus
 }
 #endif

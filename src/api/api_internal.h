@@ -52,6 +52,11 @@ struct gpuattest_config {
 	 * a thread (api_warmup_start). */
 	pthread_t warmup, xml_warmup;
 	bool warmup_started, xml_warmup_started;
+
+	/* The live system through the API (embed.c); err_incomplete: the last
+	 * error was "could not complete", not bad input. */
+	char *nvml_lib, *nscq_lib, *gpu_list;
+	bool err_incomplete;
 };
 
 struct gpuattest_result {
@@ -68,5 +73,12 @@ void api_warmup_start(gpuattest_config *c);
  * NULL for recorded evidence. */
 int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_system_info *sys,
     gpuattest_result **res);
+/* Waits for the warm-up threads (a call that fails before api_run). */
+void api_warmup_join(gpuattest_config *c);
+/* Appraises GPU and NVSwitch sets of one system together (embed.c). */
+int api_run_system(gpuattest_config *c, struct evidence_set *gpus, struct evidence_set *sw,
+    gpuattest_result **res);
+/* Frees what embed.c keeps in the configuration. */
+void api_embed_free(gpuattest_config *c);
 
 #endif

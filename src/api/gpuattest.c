@@ -45,6 +45,7 @@ void gpuattest_config_free(gpuattest_config *c)
 	cache_close(c->cache);
 	bundle_free(c->bundle);
 	bundle_free(c->record);
+	api_embed_free(c);
 	free(c);
 }
 
@@ -177,6 +178,11 @@ static void warmup_wait(gpuattest_config *c)
 	if (c->xml_warmup_started)
 		pthread_join(c->xml_warmup, NULL);
 	c->xml_warmup_started = false;
+}
+
+void api_warmup_join(gpuattest_config *c)
+{
+	warmup_wait(c);
 }
 
 static int set_string(char **dst, const char *v)
@@ -499,19 +505,7 @@ int gpuattest_verify_system_files(gpuattest_config *c, const char *gpu_path, con
 		evidence_set_clear(&gpus);
 		return -1;
 	}
-	if (gpus.n + sw.n > GPA_EVIDENCE_MAX_ITEMS) {
-		gpa_err_set(&c->err, "%zu GPUs and %zu NVSwitches: at most %d devices in one verification",
-		    gpus.n, sw.n, GPA_EVIDENCE_MAX_ITEMS);
-		warmup_wait(c);
-		evidence_set_clear(&gpus);
-		evidence_set_clear(&sw);
-		return -1;
-	}
-	/* The items move into one set; their buffers change owner. */
-	for (size_t i = 0; i < sw.n; i++)
-		gpus.items[gpus.n++] = sw.items[i];
-	sw.n = 0;
-	return api_run(c, &gpus, NULL, res);
+	return api_run_system(c, &gpus, &sw, res);
 }
 
 enum gpuattest_verdict gpuattest_result_verdict(const gpuattest_result *r)

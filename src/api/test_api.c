@@ -1,0 +1,229 @@
+/*
+ * The embedder's API, used as an embedder would: only gpuattest.h. Evidence
+ * from memory must give the same verdict as the same bytes from a file;
+ * per-device accessors must agree with the JSON document; every index is
+ * range-checked; a live call without a driver says "could not complete".
+ */
+#include "harness.h"
+
+#include "gpuattest.h"
+
+#define V "vectors/nvidia/"
+#define AZ V "gpu/hopper_595.71.05_azure/"
+
+/* A whole file in a malloc'd buffer (NUL added, not counted). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(buf, 1, (size_t)n, f);
+		buf[*len] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+/* A config for the recorded Azure H100 evidence: its RIMs, no network. */
+static gpuattest_config *azure_config(void)
+{
+	gpuattest_config *cfg = gpuattest_config_new();
+	char d[4200];
+
+	snprintf(d, sizeof(d), "%s", shared_path(V "rim/driver"));
+	gpuattest_config_add_rim_dir(cfg, d);
+	snprintf(d, sizeof(d), "%s", shared_path(V "rim/vbios"));
+	gpuattest_config_add_rim_dir(cfg, d);
+	gpuattest_config_insecure_skip_revocation(cfg);
+	gpuattest_config_offline(cfg);
+	gpuattest_config_no_cache(cfg);
+	return cfg;
+}
+
+static void test_version(void)
+{
+	CHECK_STREQ(gpuattest_version(), GPUATTEST_VERSION);
+}
+
+static void test_evidence_buffer_verifies(void)
+{
+	SHARED_OR_SKIP(p, AZ "gpu-evidence.json");
+	gpuattest_config *cfg = azure_config();
+	gpuattest_result *res = NULL;
+	size_t len = 0;
+	char *buf = slurp(p, &len);
+	const char *id, *detail;
+	int outcome, n, pass = 0;
+
+	CHECK(buf != NULL);
+	CHECK_INT(gpuattest_verify_evidence_buffer(cfg, buf, len, &res), 0);
+	free(buf);		/* the result must not point into the caller's bytes */
+	if (res == NULL) {
+		fprintf(stderr, "  %s\n", gpuattest_config_error(cfg));
+		gpuattest_config_free(cfg);
+		return;
+	}
+	CHECK_INT(gpuattest_result_verdict(res), GPUATTEST_VERIFIED);
+	CHECK_INT(gpuattest_config_error_verdict(cfg), GPUATTEST_VERIFIED);
+	CHECK_INT(gpuattest_result_genuine_gpus(res), 1);
+	CHECK_INT(gpuattest_result_genuine_switches(res), 0);
+	CHECK_INT(gpuattest_result_device_count(res), 1);
+	CHECK_INT(gpuattest_result_device_kind(res, 0), GPUATTEST_DEVICE_GPU);
+	CHECK_STREQ(gpuattest_result_device_label(res, 0), "GPU 0");
+	CHECK_INT(gpuattest_result_device_verdict(res, 0), GPUATTEST_VERIFIED);
+	CHECK_STREQ(gpuattest_result_nonce(res),
+	    "690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a");
+	n = gpuattest_result_device_check_count(res, 0);
+	CHECK(n > 5);
+	for (int k = 0; k < n; k++) {
+		CHECK_INT(gpuattest_result_device_check(res, 0, k, &id, &outcome, &detail), 0);
+		CHECK(id != NULL && *id != '\0' && detail != NULL);
+		pass += outcome == GPUATTEST_CHECK_PASS;
+		/* only revocation may be skipped: the caller chose it */
+		if (outcome != GPUATTEST_CHECK_PASS)
+			CHECK_INT(outcome, GPUATTEST_CHECK_SKIPPED);
+	}
+	CHECK(pass > 5);
+	char *claims = gpuattest_result_device_claims_json(res, 0);
+	CHECK_CONTAINS(claims, "\"x-nvidia-gpu-attestation-report-signature-verified\": true");
+	CHECK_CONTAINS(claims, "\"measres\": \"success\"");
+	free(claims);
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+}
+
+static void test_accessors_range_checked(void)
+{
+	SHARED_OR_SKIP(p, AZ "gpu-evidence.json");
+	gpuattest_config *cfg = azure_config();
+	gpuattest_result *res = NULL;
+	size_t len = 0;
+	char *buf = slurp(p, &len);
+	const char *id = "untouched";
+
+	CHECK_INT(gpuattest_verify_evidence_buffer(cfg, buf, len, &res), 0);
+	free(buf);
+	if (res == NULL) {
+		gpuattest_config_free(cfg);
+		return;
+	}
+	CHECK(gpuattest_result_device_label(res, 1) == NULL);
+	CHECK(gpuattest_result_device_label(res, -1) == NULL);
+	CHECK(gpuattest_result_device_uuid(res, 7) == NULL);
+	CHECK_INT(gpuattest_result_device_kind(res, 1), -1);
+	CHECK_INT(gpuattest_result_device_verdict(res, 1), -1);
+	CHECK_INT(gpuattest_result_device_check_count(res, 1), -1);
+	CHECK(gpuattest_result_device_claims_json(res, 1) == NULL);
+	CHECK_INT(gpuattest_result_device_check(res, 0, -1, &id, NULL, NULL), -1);
+	CHECK_INT(gpuattest_result_device_check(res, 0, GPUATTEST_CHECK_SKIPPED + 100, &id, NULL, NULL), -1);
+	CHECK_STREQ(id, "untouched");
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+}
+
+/* The same report in memory and as a file: one verdict. */
+static void test_report_buffer_matches_file(void)
+{
+	SHARED_OR_SKIP(rp, AZ "attestation_report.bin");
+	SHARED_OR_SKIP(cp, AZ "cert_chain.pem");
+	gpuattest_config *cfg = azure_config();
+	gpuattest_result *a = NULL, *b = NULL;
+	size_t rlen = 0, clen = 0;
+	char *report = slurp(rp, &rlen), *chain = slurp(cp, &clen);
+
+	CHECK_INT(gpuattest_verify_report_buffer(cfg, report, rlen, chain, clen, &a), 0);
+	CHECK_INT(gpuattest_verify_report_files(cfg, rp, cp, &b), 0);
+	if (a != NULL && b != NULL) {
+		CHECK_INT(gpuattest_result_verdict(a), gpuattest_result_verdict(b));
+		CHECK_INT(gpuattest_result_genuine_gpus(a), 1);
+	}
+	/* one bit of the signature changed: the buffer path judges it too */
+	report[rlen - 1] ^= 1;
+	gpuattest_result_free(a);
+	CHECK_INT(gpuattest_verify_report_buffer(cfg, report, rlen, chain, clen, &a), 0);
+	if (a != NULL)
+		CHECK_INT(gpuattest_result_verdict(a), GPUATTEST_FAILED);
+	free(report);
+	free(chain);
+	gpuattest_result_free(a);
+	gpuattest_result_free(b);
+	gpuattest_config_free(cfg);
+}
+
+static void test_bad_buffers(void)
+{
+	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_result *res = (gpuattest_result *)cfg;	/* must be reset to NULL */
+	static const char junk[] = "[{\"evidence\": 5}]";
+
+	CHECK_INT(gpuattest_verify_evidence_buffer(cfg, junk, sizeof(junk) - 1, &res), -1);
+	CHECK(res == NULL);
+	CHECK_INT(gpuattest_config_error_verdict(cfg), GPUATTEST_BAD_INPUT);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "evidence buffer");
+	CHECK_INT(gpuattest_verify_evidence_buffer(cfg, NULL, 0, &res), -1);
+	CHECK_INT(gpuattest_verify_report_buffer(cfg, "00", 2, NULL, 0, &res), -1);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "chain");
+	CHECK_INT(gpuattest_verify_system_buffers(cfg, NULL, 0, NULL, 0, &res), -1);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "NVSwitch");
+	gpuattest_config_free(cfg);
+}
+
+static void test_switch_system_buffer(void)
+{
+	SHARED_OR_SKIP(p, V "switch/ls10_96.10.55.00.01/evidence.json");
+	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_result *res = NULL;
+	size_t len = 0;
+	char *buf = slurp(p, &len);
+
+	gpuattest_config_insecure_skip_revocation(cfg);
+	gpuattest_config_offline(cfg);
+	gpuattest_config_no_cache(cfg);
+	CHECK_INT(gpuattest_verify_system_buffers(cfg, NULL, 0, buf, len, &res), 0);
+	free(buf);
+	if (res != NULL) {
+		CHECK_INT(gpuattest_result_device_count(res), 1);
+		CHECK_INT(gpuattest_result_device_kind(res, 0), GPUATTEST_DEVICE_SWITCH);
+		CHECK_STREQ(gpuattest_result_device_label(res, 0), "NVSwitch 0");
+		/* no BIOS RIM offline: it cannot pass, and nothing failed */
+		CHECK_INT(gpuattest_result_verdict(res), GPUATTEST_INCOMPLETE);
+	}
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+}
+
+/* No driver: could not complete, with the library named; the nonce the
+ * caller did not set stays unset. */
+static void test_live_without_driver(void)
+{
+	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_result *res = NULL;
+	char *gj = (char *)"x", *sj = (char *)"x";
+
+	gpuattest_config_set_nvml_lib(cfg, "/nonexistent/libnvidia-ml.so.1");
+	CHECK_INT(gpuattest_verify_live(cfg, &res), -1);
+	CHECK(res == NULL);
+	CHECK_INT(gpuattest_config_error_verdict(cfg), GPUATTEST_INCOMPLETE);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "/nonexistent/libnvidia-ml.so.1");
+	CHECK_INT(gpuattest_collect_evidence(cfg, &gj, &sj), -1);
+	CHECK(gj == NULL && sj == NULL);
+	CHECK_INT(gpuattest_config_error_verdict(cfg), GPUATTEST_INCOMPLETE);
+	gpuattest_config_free(cfg);
+}
+
+int main(void)
+{
+	RUN(test_version);
+	RUN(test_evidence_buffer_verifies);
+	RUN(test_accessors_range_checked);
+	RUN(test_report_buffer_matches_file);
+	RUN(test_bad_buffers);
+	RUN(test_switch_system_buffer);
+	RUN(test_live_without_driver);
+	return harness_done("api");
+}
