@@ -164,6 +164,19 @@ void ocsp_process_response(const uint8_t *der, size_t len, const struct gpa_ocsp
     enum gpa_ocsp_source source, STACK_OF(X509) *untrusted, X509_STORE *trust, time_t at,
     const struct gpa_ocsp_opts *o, bool allow_hold, struct gpa_ocsp_cert *r);
 
+/* Building blocks of ocsp_check_all (net/ocspfetch.c). The SHA-1 CertID of
+ * cert and its key; a query around such an id (which q owns from then on);
+ * the judgement of one answer (parsed, or der/len when parsed is NULL)
+ * against the anchors of one use; whether anchors have that use. */
+OCSP_CERTID *ocsp_certid_new(X509 *cert, X509 *issuer, char key[65], struct gpa_err *e);
+int ocsp_query_from_id(struct gpa_ocsp_query *q, X509 *cert, X509 *issuer, OCSP_CERTID *id,
+    const char key[65], struct gpa_err *e);
+void ocsp_judge(OCSP_BASICRESP *parsed, const uint8_t *der, size_t len,
+    const struct gpa_ocsp_query *q, enum gpa_ocsp_source source, STACK_OF(X509) *untrusted,
+    const struct gpa_anchors *anchors, enum gpa_anchor_use use, time_t at,
+    const struct gpa_ocsp_opts *o, bool allow_hold, struct gpa_ocsp_cert *r);
+bool ocsp_anchors_usable(const struct gpa_anchors *a, enum gpa_anchor_use use);
+
 /* nextUpdate of the SingleResponse whose CertID hashes to key (thisUpdate +
  * 3600 s when absent). The signature is NOT checked (cache bookkeeping only).
  * 0 ok, -1 unparsable / no such response. */
