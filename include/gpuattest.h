@@ -30,6 +30,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The library is built with hidden visibility; what this header declares is
+ * what it exports (src/api/libgpuattest.map lets only gpuattest_* out). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
 
 #define GPUATTEST_VERSION "0.1.0"
 
@@ -204,6 +209,9 @@ int gpuattest_result_device_check_count(const gpuattest_result *res, int i);
 int gpuattest_result_device_check(const gpuattest_result *res, int i, int k, const char **id,
     int *outcome, const char **detail);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -11,14 +11,14 @@
 # leave the runtime to the (sanitized) executable that dlopens them.
 
 SIM_CORE_SRC := sim/sim_core.c
-SIM_DEPS     := sim/sim_core.h $(SIM_CORE_SRC) src/collect/nvml_abi.h src/collect/nscq_abi.h
+SIM_DEPS     := sim/sim_core.h $(SIM_CORE_SRC) src/collect/nvml_abi.h src/collect/nscq_abi.h $(FLAGS)
 SIM_LIBDIR   := $(BUILD)/sim
 SIM_NVML     := $(SIM_LIBDIR)/libnvidia-ml-sim.so
 SIM_NSCQ     := $(SIM_LIBDIR)/libnvidia-nscq-sim.so
 SIM_TEST     := $(BUILD)/tests/sim/test_sim
 # Without sanitizers, refuse undefined symbols at link time; with them the
 # runtime's symbols come from the executable, so the check cannot apply.
-SIM_LDFLAGS  := -shared $(LDSAN) $(if $(LDSAN),,-Wl,-z,defs)
+SIM_LDFLAGS  := -shared $(LDSAN) $(LDFLAGS) $(if $(LDSAN),,-Wl,-z,defs)
 
 SIM_NVML_MIN := $(SIM_LIBDIR)/libnvidia-ml-sim-min.so
 
@@ -47,5 +47,5 @@ $(SIM_NSCQ): sim/nscq_sim.c $(SIM_DEPS)
 $(SIM_TEST): sim/test_sim.c tests/harness.h src/collect/nvml_abi.h src/collect/nscq_abi.h | $(SIM_NVML) $(SIM_NSCQ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS_ALL) -Itests -DSIM_LIBDIR='"$(SIM_LIBDIR)"' -DSIM_BUILD_DIR='"$(BUILD)"' $(LDSAN) \
+	@$(CC) $(CFLAGS_ALL) -Itests -DSIM_LIBDIR='"$(SIM_LIBDIR)"' -DSIM_BUILD_DIR='"$(BUILD)"' $(LDSAN) $(LDFLAGS) \
 		-o $@ sim/test_sim.c $(LDLIBS_ALL) $(XML_LIBS)
