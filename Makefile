@@ -23,13 +23,13 @@
 # gpuattest_*), with gpuattest.pc.
 
 CC      ?= cc
-PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson
+PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson jose
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked: OpenSSL, Nettle (hogweed, with GMP: P-384 ECDSA, see
 # src/x509/p384.c) and jansson. libcurl (src/net/http.c) and libxml2 +
 # xmlsec1 (src/rim/xmllib.c) are loaded with dlopen when first needed, so
 # that they cost nothing at process start.
-LINK_PKGS  := openssl hogweed jansson
+LINK_PKGS  := openssl hogweed jansson jose
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lgmp
 # For the simulator's test, which reads the signed RIMs it makes.
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)

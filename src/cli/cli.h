@@ -2,6 +2,7 @@
 #ifndef GPA_CLI_H
 #define GPA_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "gpuattest.h"
@@ -18,6 +19,26 @@ int cli_cache(int argc, char **argv);
 void cli_usage_cache(FILE *f);
 int cli_watch(int argc, char **argv);
 void cli_usage_watch(FILE *f);
+
+/* Signed results (result_token.c): verify's --result-token, --format ear,
+ * --sign-key, --sign-kid, --sign-issuer, and 'gpuattest jwks'. */
+struct token_key;
+enum { CLI_SIGN_RESULT_TOKEN, CLI_SIGN_KEY, CLI_SIGN_KID, CLI_SIGN_ISSUER };
+struct cli_sign_opts {
+	const char *result_token, *key_path, *kid, *issuer;
+	bool ear_format;
+	struct token_key *key;
+};
+/* One option; 0, or the exit code (2: bad value, unreadable key). */
+int cli_sign_option(struct cli_sign_opts *o, int which, const char *arg);
+/* After parsing: the options make sense together. 0 or 2. */
+int cli_sign_check(const struct cli_sign_opts *o);
+/* After verification: the signed EAR to --result-token and/or stdout. 0 or 3. */
+int cli_sign_emit(const struct cli_sign_opts *o, const gpuattest_result *res);
+void cli_sign_clear(struct cli_sign_opts *o);
+void cli_usage_verify_tokens(FILE *f);
+int cli_jwks(int argc, char **argv);
+void cli_usage_jwks(FILE *f);
 
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);

@@ -44,6 +44,7 @@ static const struct command {
 	  "download the RIMs and OCSP answers evidence needs, for offline use" },
 	{ "cache", cli_cache, cli_usage_cache, "list, prune or clear the cache of RIMs and OCSP answers" },
 	{ "watch", cli_watch, cli_usage_watch, "keep re-attesting and withdraw the ready state on any failure" },
+	{ "jwks", cli_jwks, cli_usage_jwks, "print the public keys (JWKS) that check signed results" },
 	{ "version", run_version, usage_version, "print the version" },
 };
 

@@ -127,7 +127,9 @@ void cli_usage_verify(FILE *f)
 "  on (NVLink systems), never both; production environment; developer tools\n"
 "  off; a confidential CPU (TDX / SEV-SNP); driver and VBIOS versions from NVML\n"
 "  equal to the signed report's.\n"
-"\n"
+"\n");
+	cli_usage_verify_tokens(f);
+	fprintf(f,
 "Exit codes: 0 verified; 1 the evidence does not satisfy the policy; 2 bad\n"
 "usage or unreadable input; 3 could not complete (RIM not available, network,\n"
 "driver). A definite failure wins over something missing: a bad signature\n"
@@ -164,6 +166,8 @@ enum {
 	OPT_OCSP_URL, OPT_RIM_URL, OPT_SERVICE_KEY, OPT_ALLOW_HOLD, OPT_OCSP_CACHE_OK, OPT_CACHE_DIR,
 	OPT_NO_CACHE, OPT_COLLATERAL, OPT_OFFLINE, OPT_MAX_OCSP_AGE, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT,
 	OPT_RETRIES, OPT_OUTPUT, OPT_SWITCH_EVIDENCE, OPT_EXPECT_SWITCHES, OPT_NSCQ_LIB,
+	/* cli_sign_option's, in the order of its enum */
+	OPT_RESULT_TOKEN, OPT_SIGN_KEY, OPT_SIGN_KID, OPT_SIGN_ISSUER,
 };
 
 static const struct option verify_opts[] = {
@@ -202,6 +206,10 @@ static const struct option verify_opts[] = {
 	{"switch-evidence", required_argument, NULL, OPT_SWITCH_EVIDENCE},
 	{"expect-switches", required_argument, NULL, OPT_EXPECT_SWITCHES},
 	{"nscq-lib", required_argument, NULL, OPT_NSCQ_LIB},
+	{"result-token", required_argument, NULL, OPT_RESULT_TOKEN},
+	{"sign-key", required_argument, NULL, OPT_SIGN_KEY},
+	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
+	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -214,6 +222,7 @@ struct verify_args {
 	bool quiet, json, set_ready, have_nonce;
 	unsigned char nonce[32];
 	int color;
+	struct cli_sign_opts sign;
 };
 
 static int bad_usage(const char *msg)
@@ -344,6 +353,13 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 				return GPUATTEST_BAD_INPUT;
 			break;
 		case OPT_ALLOW_DEV_TOOLS: gpuattest_config_insecure_allow_dev_tools(cfg); break;
+		case OPT_RESULT_TOKEN:
+		case OPT_SIGN_KEY:
+		case OPT_SIGN_KID:
+		case OPT_SIGN_ISSUER:
+			if (cli_sign_option(&va->sign, c - OPT_RESULT_TOKEN, optarg) != 0)
+				return GPUATTEST_BAD_INPUT;
+			break;
 		case OPT_HELP:
 			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);
 			return -1;
@@ -355,8 +371,14 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 	va->recorded = va->evidence != NULL || va->report != NULL || va->switch_evidence != NULL;
 	if (fetch_mode && (va->output == NULL || !va->recorded))
 		return bad_usage("fetch-collateral needs --evidence FILE (or --report/--cert-chain) and -o BUNDLE");
-	if (strcmp(va->format, "text") != 0 && strcmp(va->format, "json") != 0)
-		return bad_usage("--format must be text or json");
+	if (strcmp(va->format, "ear") == 0 && !fetch_mode) {
+		va->sign.ear_format = true;	/* the token is the output */
+		va->quiet = true;
+	}
+	if (strcmp(va->format, "text") != 0 && strcmp(va->format, "json") != 0 && !va->sign.ear_format)
+		return bad_usage("--format must be text, json or ear");
+	if (cli_sign_check(&va->sign) != 0)
+		return GPUATTEST_BAD_INPUT;
 	va->json = strcmp(va->format, "json") == 0;
 	if (va->evidence != NULL && va->report != NULL)
 		return bad_usage("give either --evidence or --report, not both");
@@ -505,25 +527,32 @@ int cli_verify(int argc, char **argv)
 	}
 	rc = parse_verify_args(argc, argv, cfg, &va);
 	if (rc != 0) {
+		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
 	rc = va.recorded ? verify_recorded(cfg, &va, &res) : verify_live(cfg, &va, &res);
 	if (rc == -2) {
+		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
 		return GPUATTEST_BAD_INPUT;
 	}
 	if (rc != 0) {
 		/* Live collection reports its own "could not complete" errors. */
 		if (!va.recorded) {
+			cli_sign_clear(&va.sign);
 			gpuattest_config_free(cfg);
 			return GPUATTEST_INCOMPLETE;
 		}
 		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
 		return GPUATTEST_BAD_INPUT;
 	}
 	rc = print_result(&va, res);
+	if (cli_sign_emit(&va.sign, res) != 0 && rc == 0)
+		rc = GPUATTEST_INCOMPLETE;
+	cli_sign_clear(&va.sign);
 	gpuattest_result_free(res);
 	gpuattest_config_free(cfg);
 	return rc;
@@ -589,9 +618,12 @@ int cli_fetch_collateral(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
-	if (cfg->offline || cfg->insecure_no_ocsp || cfg->collateral_path != NULL) {
+	if (cfg->offline || cfg->insecure_no_ocsp || cfg->collateral_path != NULL ||
+	    va.sign.key != NULL || va.sign.result_token != NULL) {
+		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
-		return bad_usage("fetch-collateral fetches: --offline, --no-ocsp and --collateral do not apply");
+		return bad_usage("fetch-collateral fetches: --offline, --no-ocsp, --collateral and the --sign "
+		    "options do not apply");
 	}
 	rc = verify_recorded(cfg, &va, &res);
 	if (rc != 0) {
