@@ -32,8 +32,8 @@ void cli_usage_verify_tokens(FILE *f)
 "                       and give relying parties 'gpuattest jwks --key KEY.pem'.\n"
 "  --sign-kid KID       the key id in the token header (default: the key's RFC 7638\n"
 "                       thumbprint, which 'gpuattest jwks' also uses by default)\n"
-"  --sign-issuer ISS    the token's iss (default \"" TOKEN_DEFAULT_ISSUER "\"); relying parties\n"
-"                       check it: gpuattest verify-token --type ear --issuer ISS\n"
+"  --sign-issuer ISS    the token's iss (default \"" TOKEN_DEFAULT_ISSUER "\"), which relying\n"
+"                       parties require to be exactly this ('gpuattest help jwks')\n"
 "\n");
 }
 
