@@ -80,5 +80,8 @@ int api_run_system(gpuattest_config *c, struct evidence_set *gpus, struct eviden
     gpuattest_result **res);
 /* Frees what embed.c keeps in the configuration. */
 void api_embed_free(gpuattest_config *c);
+/* Everything verification would use (anchors, XML libraries, RIM sources,
+ * OCSP stage), for callers that judge RIMs without evidence (preflight). */
+int api_appraise_cfg_full(gpuattest_config *c, struct gpa_appraise_cfg *ac);
 
 #endif

@@ -389,6 +389,13 @@ static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac, bo
 	return 0;
 }
 
+/* The whole configuration with the XML libraries loaded (preflight.c). */
+int api_appraise_cfg_full(gpuattest_config *c, struct gpa_appraise_cfg *ac)
+{
+	anchors_wait(c);
+	return api_appraise_cfg(c, ac, true);
+}
+
 int gpuattest_config_expect_gpus(gpuattest_config *c, int n)
 {
 	c->expect_gpus = n;

@@ -19,6 +19,8 @@ int cli_cache(int argc, char **argv);
 void cli_usage_cache(FILE *f);
 int cli_watch(int argc, char **argv);
 void cli_usage_watch(FILE *f);
+int cli_preflight(int argc, char **argv);
+void cli_usage_preflight(FILE *f);
 
 /* Signed results (result_token.c): verify's --result-token, --format ear,
  * --sign-key, --sign-kid, --sign-issuer, and 'gpuattest jwks'. */

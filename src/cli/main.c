@@ -45,6 +45,8 @@ static const struct command {
 	{ "cache", cli_cache, cli_usage_cache, "list, prune or clear the cache of RIMs and OCSP answers" },
 	{ "watch", cli_watch, cli_usage_watch, "keep re-attesting and withdraw the ready state on any failure" },
 	{ "jwks", cli_jwks, cli_usage_jwks, "print the public keys (JWKS) that check signed results" },
+	{ "preflight", cli_preflight, cli_usage_preflight,
+	  "before an upgrade: are the RIMs it will need published and valid?" },
 	{ "version", run_version, usage_version, "print the version" },
 };
 
