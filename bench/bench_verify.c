@@ -65,6 +65,12 @@ int main(int argc, char **argv)
 	gpuattest_config_add_rim_dir(cfg, rims);
 	gpuattest_config_insecure_skip_revocation(cfg);
 	gpuattest_config_set_time(cfg, 1795824000);	/* 2026-11-28T00:00:00Z */
+	/* The nonce the Azure evidence was collected with, as a verifier knows it. */
+	static const uint8_t azure_nonce[32] = {
+		0x69, 0x0b, 0xb5, 0x1b, 0x90, 0x43, 0x51, 0xe2, 0x81, 0x00, 0xa0, 0x61, 0x0f, 0xe6, 0x06, 0x24,
+		0x25, 0x5c, 0x26, 0xd7, 0xd3, 0x8c, 0x53, 0xfb, 0x12, 0x85, 0xec, 0xfe, 0xd1, 0xca, 0xb1, 0x7a,
+	};
+	gpuattest_config_set_nonce(cfg, azure_nonce, sizeof(azure_nonce));
 
 	/* Cold: every certificate and RIM signature recomputed every time. */
 	sigcache_set_enabled(false);

@@ -61,9 +61,13 @@ int gpuattest_config_add_trust_anchor_file(gpuattest_config *cfg, const char *pa
 int gpuattest_config_no_pinned_anchors(gpuattest_config *cfg);
 /* Verify as of this instant (default: now). */
 int gpuattest_config_set_time(gpuattest_config *cfg, time_t at);
-/* The nonce the evidence must carry (32 bytes). Without it, the evidence's
- * own nonce is used and freshness is not proven. */
+/* The nonce the evidence must carry (32 bytes): the one you asked the GPUs
+ * to sign. Without it recorded evidence cannot pass: freshness is not
+ * proven and the verdict is GPUATTEST_INCOMPLETE ... */
 int gpuattest_config_set_nonce(gpuattest_config *cfg, const uint8_t *nonce, size_t len);
+/* ... unless this is called: then the evidence's own nonce is accepted, a
+ * possibly replayed file passes, and the result lists the weakening. */
+int gpuattest_config_insecure_accept_evidence_nonce(gpuattest_config *cfg);
 /* RIM directories, searched in the order added, before the collateral
  * bundle, the cache and the RIM service. At most 3: a 4th fails. */
 int gpuattest_config_add_rim_dir(gpuattest_config *cfg, const char *dir);

@@ -28,6 +28,7 @@ struct gpuattest_config {
 	time_t at;
 	bool at_given;				/* gpuattest_config_set_time was called */
 	bool have_nonce;
+	bool accept_evidence_nonce;		/* gpuattest_config_insecure_accept_evidence_nonce */
 	uint8_t nonce[SPDM_NONCE_LEN];
 	int nrim_dirs;
 	char *rim_dirs[GPA_API_MAX_RIM_DIRS];

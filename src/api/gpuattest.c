@@ -92,6 +92,12 @@ int gpuattest_config_set_nonce(gpuattest_config *c, const uint8_t *nonce, size_t
 	return 0;
 }
 
+int gpuattest_config_insecure_accept_evidence_nonce(gpuattest_config *c)
+{
+	c->accept_evidence_nonce = true;
+	return 0;
+}
+
 int gpuattest_config_add_rim_dir(gpuattest_config *c, const char *dir)
 {
 	if (c->nrim_dirs == GPA_API_MAX_RIM_DIRS) {
@@ -342,6 +348,7 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 	ac->have_nonce = c->have_nonce;
 	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
 	ac->nonce_generated = c->nonce_generated;
+	ac->accept_evidence_nonce = c->accept_evidence_nonce;
 }
 
 /* Every directory accepted by gpuattest_config_add_rim_dir, then the

@@ -102,6 +102,7 @@ struct gpa_appraise_cfg {
 	time_t at;
 	bool have_nonce;			/* expected nonce supplied by the caller */
 	bool nonce_generated;			/* ... who drew it fresh for this run */
+	bool accept_evidence_nonce;		/* no nonce given: the evidence's own is accepted (insecure) */
 	uint8_t nonce[SPDM_NONCE_LEN];
 	struct gpa_rim_provider sources[4];
 	int nsources;

@@ -271,9 +271,12 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa
 		check_revocation(cfg, d, "device-revocation", "device certificate", &d->dev_chain);
 	if (!d->parsed)
 		goto verdict;
-	if (d->nonce_match)
+	if (d->nonce_match && !cfg->have_nonce && !cfg->accept_evidence_nonce)
+		add(d, "nonce", GPA_CHECK_NOT_DONE,
+		    "freshness not proven: no --nonce was given, so the report could be a replayed file (pass --nonce HEX, the nonce you asked for; --insecure-accept-evidence-nonce accepts the evidence's own)");
+	else if (d->nonce_match)
 		add(d, "nonce", GPA_CHECK_PASS, "report nonce matches%s", cfg->have_nonce ? "" :
-		    " the evidence's own nonce (freshness not proven: pass --nonce)");
+		    " the evidence's own nonce (freshness NOT proven, accepted by --insecure-accept-evidence-nonce)");
 	else
 		add(d, "nonce", GPA_CHECK_FAIL, "report nonce does not match the expected nonce");
 	add(d, "fwid", d->fwid_match ? GPA_CHECK_PASS : GPA_CHECK_FAIL, "%s", d->fwid_detail);

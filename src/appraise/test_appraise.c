@@ -127,6 +127,8 @@ static int count_outcome(const struct gpa_device_result *d, enum gpa_outcome o)
 	return n;
 }
 
+#define AZURE_NONCE "690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a"
+
 static const struct map_entry azure_rims[] = {
 	{"NV_GPU_DRIVER_GH100_595.71.05", V "rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml"},
 	{"NV_GPU_VBIOS_1010_0210_886_96009F0004", V "rim/vbios/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml"},
@@ -144,6 +146,8 @@ static void test_azure_passes(void)
 	if (shared_path(V "gpu/hopper_595.71.05_azure/gpu-evidence.json") == NULL)
 		SKIP("shared vectors not found");
 	fx_init(&f, "2026-11-28T00:00:00Z", azure_rims, 2);
+	f.cfg.have_nonce = true;
+	CHECK_INT(hex_decode(AZURE_NONCE, 64, f.cfg.nonce, sizeof(f.cfg.nonce), true), 32);
 	CHECK_INT(fx_load_json(&f, V "gpu/hopper_595.71.05_azure/gpu-evidence.json", GPA_DEV_GPU), 0);
 	fx_run(&f);
 	CHECK_INT(f.a.verdict, GPA_PASS);
@@ -159,6 +163,33 @@ static void test_azure_passes(void)
 	CHECK_STREQ(d->hwmodel, "GH100 A01 GSP BROM");
 	CHECK_INT(outcome(d, "device-revocation"), GPA_CHECK_SKIPPED);
 	CHECK_INT(count_outcome(d, GPA_CHECK_FAIL), 0);
+	fx_done(&f);
+}
+
+/* Recorded evidence without the nonce asked for proves no freshness: a
+ * replayed file looks the same. Not done, unless the caller opts in. */
+static void test_recorded_needs_nonce(void)
+{
+	struct fixture f;
+
+	if (shared_path(V "gpu/hopper_595.71.05_azure/gpu-evidence.json") == NULL)
+		SKIP("shared vectors not found");
+	fx_init(&f, "2026-11-28T00:00:00Z", azure_rims, 2);
+	CHECK_INT(fx_load_json(&f, V "gpu/hopper_595.71.05_azure/gpu-evidence.json", GPA_DEV_GPU), 0);
+	fx_run(&f);
+	CHECK_INT(f.a.verdict, GPA_INCOMPLETE);
+	CHECK_INT(outcome(&f.a.dev[0], "nonce"), GPA_CHECK_NOT_DONE);
+	CHECK_INT(count_outcome(&f.a.dev[0], GPA_CHECK_NOT_DONE), 1);
+	appraisal_clear(&f.a);
+	f.cfg.accept_evidence_nonce = true;
+	fx_run(&f);
+	CHECK_INT(f.a.verdict, GPA_PASS);
+	CHECK_INT(outcome(&f.a.dev[0], "nonce"), GPA_CHECK_PASS);
+	CHECK(f.a.nweak >= 1);
+	bool listed = false;
+	for (int i = 0; i < f.a.nweak; i++)
+		listed |= strcmp(f.a.weak[i].id, "evidence-nonce") == 0;
+	CHECK(listed);
 	fx_done(&f);
 }
 
@@ -185,6 +216,7 @@ static void test_2023_sample_pinned_time(void)
 	if (shared_path(V "gpu/hopper_545.00_2023/attestation_report.hex.txt") == NULL)
 		SKIP("shared vectors not found");
 	fx_init(&f, "2024-01-01T00:00:00Z", test_no_gpu_rims, 2);
+	f.cfg.accept_evidence_nonce = true;
 	CHECK_INT(fx_load_raw(&f, V "gpu/hopper_545.00_2023/attestation_report.hex.txt",
 	    V "gpu/hopper_545.00_2023/cert_chain.pem.txt"), 0);
 	fx_run(&f);
@@ -535,6 +567,7 @@ static void test_every_byte_flip_fails(void)
 int main(void)
 {
 	RUN(test_azure_passes);
+	RUN(test_recorded_needs_nonce);
 	RUN(test_revocation_required_by_default);
 	RUN(test_2023_sample_pinned_time);
 	RUN(test_prod_vbios_rim_mismatches);

@@ -76,6 +76,9 @@ void appraisal_weaken_from_cfg(const struct gpa_appraise_cfg *cfg, struct gpa_ap
 	if (cfg->ocsp_cache_ok && !cfg->insecure_no_ocsp)
 		appraisal_weaken(a, "ocsp-cache-ok",
 		    "OCSP answers without this run's nonce are accepted (--ocsp-cache-ok): a revocation newer than the answer would not be noticed");
+	if (!cfg->have_nonce && cfg->accept_evidence_nonce)
+		appraisal_weaken(a, "evidence-nonce",
+		    "the evidence's own nonce was accepted (--insecure-accept-evidence-nonce): freshness is not proven, the file may be a replay of old evidence");
 	if (cfg->at_given) {
 		time_format_rfc3339(cfg->at, at);
 		appraisal_weaken(a, "at",

@@ -34,8 +34,14 @@ void cli_usage_verify(FILE *f)
 "  --cert-chain FILE    ... and its PEM device certificate chain (leaf first)\n"
 "  --nonce HEX          the 32-byte nonce (64 hex digits) the evidence must carry.\n"
 "                       Live: use this nonce instead of a fresh random one.\n"
-"                       Recorded: without it the evidence's own nonce is used and\n"
-"                       the output says that freshness was not proven.\n"
+"                       Recorded: give the nonce you asked for when the evidence\n"
+"                       was collected ('gpuattest collect --nonce HEX' uses yours\n"
+"                       and prints it); without it the verdict is 3, freshness not\n"
+"                       proven, since an old or replayed file looks the same.\n"
+"  --insecure-accept-evidence-nonce\n"
+"                       INSECURE: without --nonce, accept the nonce the evidence\n"
+"                       carries. A possibly replayed file then passes; the output\n"
+"                       lists this as a weakening.\n"
 "\n"
 "Reference manifests (RIMs):\n"
 "  --rim-dir DIR        read RIMs from DIR/<RIM id>.xml (SWID XML as NVIDIA\n"
@@ -168,6 +174,7 @@ enum {
 	OPT_RETRIES, OPT_OUTPUT, OPT_SWITCH_EVIDENCE, OPT_EXPECT_SWITCHES, OPT_NSCQ_LIB,
 	/* cli_sign_option's, in the order of its enum */
 	OPT_RESULT_TOKEN, OPT_SIGN_KEY, OPT_SIGN_KID, OPT_SIGN_ISSUER,
+	OPT_ACCEPT_EVIDENCE_NONCE,
 };
 
 static const struct option verify_opts[] = {
@@ -210,6 +217,7 @@ static const struct option verify_opts[] = {
 	{"sign-key", required_argument, NULL, OPT_SIGN_KEY},
 	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
 	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
+	{"insecure-accept-evidence-nonce", no_argument, NULL, OPT_ACCEPT_EVIDENCE_NONCE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -360,6 +368,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			if (cli_sign_option(&va->sign, c - OPT_RESULT_TOKEN, optarg) != 0)
 				return GPUATTEST_BAD_INPUT;
 			break;
+		case OPT_ACCEPT_EVIDENCE_NONCE: gpuattest_config_insecure_accept_evidence_nonce(cfg); break;
 		case OPT_HELP:
 			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);
 			return -1;
@@ -618,6 +627,8 @@ int cli_fetch_collateral(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
+	/* No verdict here: freshness is judged by the verify that uses the bundle. */
+	gpuattest_config_insecure_accept_evidence_nonce(cfg);
 	if (cfg->offline || cfg->insecure_no_ocsp || cfg->collateral_path != NULL ||
 	    va.sign.key != NULL || va.sign.result_token != NULL) {
 		cli_sign_clear(&va.sign);

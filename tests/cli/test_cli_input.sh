@@ -152,7 +152,8 @@ rim_dir_with_driver() {
 }
 
 control() {
-	run_safe verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" --no-ocsp
+	run_safe verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" --no-ocsp \
+	    --nonce 690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a
 	expect_rc 0 "control: Azure evidence with its RIMs"
 	expect_out "VERIFICATION SUCCESSFUL" "control: verdict"
 }

@@ -101,7 +101,8 @@ make_rim_dirs() {
 	    "$TMP/rims-545/NV_GPU_VBIOS_1010_0200_882_96005E0001.xml"
 }
 
-azure() { run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" "$@"; }
+# The nonce the Azure evidence was collected with, as a verifier passes it.
+azure() { run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" --nonce "$AZ_NONCE" "$@"; }
 
 output_options() {
 	azure --no-ocsp --format json
@@ -155,7 +156,8 @@ time_and_nonce() {
 	expect_no_out "freshness NOT proven" "--nonce: freshness proven"
 	expect_no_out "freshness not proven" "--nonce: freshness proven (check line)"
 	expect_out "report nonce matches" "--nonce: nonce check"
-	azure --no-ocsp
+	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" --no-ocsp
+	expect_rc 3 "without --nonce: could not complete"
 	expect_out "freshness NOT proven" "without --nonce: freshness not proven"
 
 	azure --no-ocsp --nonce 00"${AZ_NONCE:2}"
@@ -196,7 +198,7 @@ revocation_and_trust() {
 rim_dir_limit() {
 	mkdir -p "$TMP/empty-1" "$TMP/empty-2"
 	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/empty-1" --rim-dir "$TMP/only-vbios" \
-	    --rim-dir "$TMP/only-driver" --no-ocsp --offline
+	    --rim-dir "$TMP/only-driver" --no-ocsp --offline --nonce "$AZ_NONCE"
 	expect_rc 0 "3 x --rim-dir, the driver RIM only in the 3rd"
 	expect_out "$DRV_ID signature verified" "3 x --rim-dir: the driver RIM from the 3rd verified"
 	local four=(--evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/empty-1" --rim-dir "$TMP/empty-2"
@@ -217,7 +219,7 @@ rim_dir_limit() {
 
 report_and_rims() {
 	run_cli verify --report "$OLD/attestation_report.hex.txt" --cert-chain "$OLD/cert_chain.pem.txt" \
-	    --rim-dir "$TMP/rims-545" --no-ocsp --at 2024-01-01T00:00:00Z
+	    --rim-dir "$TMP/rims-545" --no-ocsp --at 2024-01-01T00:00:00Z --insecure-accept-evidence-nonce
 	expect_rc 0 "--report/--cert-chain 545.00 at 2024-01-01"
 	expect_out "NV_GPU_DRIVER_GH100_545.00 signature verified" "--report 545.00: driver RIM"
 	expect_out "VERIFICATION SUCCESSFUL" "--report 545.00 at 2024-01-01"
@@ -229,7 +231,7 @@ report_and_rims() {
 	run_cli verify --report "$OLD/attestation_report.hex.txt" --evidence "$AZ/gpu-evidence.json"
 	expect_rc 2 "--report with --evidence"
 
-	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims-json" --no-ocsp
+	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims-json" --no-ocsp --nonce "$AZ_NONCE"
 	expect_rc 0 "--rim-dir with the RIM service JSON"
 	expect_out "$DRV_ID signature verified" "RIM service JSON: driver RIM"
 	expect_out "VERIFICATION SUCCESSFUL" "RIM service JSON"
@@ -239,7 +241,7 @@ report_and_rims() {
 	cp "$V/rim/vbios/$VB_ID.xml" "$TMP/only-vbios/"
 	mkdir -p "$TMP/only-driver"
 	cp "$V/rim/driver/$DRV_ID.xml" "$TMP/only-driver/"
-	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/only-vbios" --rim-dir "$TMP/only-driver" --no-ocsp
+	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/only-vbios" --rim-dir "$TMP/only-driver" --no-ocsp --nonce "$AZ_NONCE"
 	expect_rc 0 "--rim-dir repeated"
 	rim_dir_limit
 	run_cli verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/only-vbios" --no-ocsp

@@ -52,7 +52,8 @@ real_vectors() {
 	mkdir -p "$rims"
 	cp "$V/rim/switch/${SW_RIM_ID}__signed_2024-05.xml" "$rims/$SW_RIM_ID.xml"
 
-	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}"
+	# A recorded file: its own nonce accepted explicitly (the verifier did not ask for it).
+	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}" --insecure-accept-evidence-nonce
 	expect_rc 0 "real switch in the RIM's window"
 	expect_out "31 BIOS active measurements match" "real switch: measurements"
 	expect_out "1 genuine NVIDIA NVSwitch" "real switch: summary"
@@ -63,7 +64,8 @@ real_vectors() {
 	expect_out "expired" "real switch 2026-11-28: says expired"
 	expect_out "NVSwitch 0" "real switch 2026-11-28: names the switch"
 
-	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}" --format json
+	run_safe verify --switch-evidence "$ev" --rim-dir "$rims" --no-ocsp --offline "${at[@]}" --format json \
+	    --insecure-accept-evidence-nonce
 	expect_rc 0 "real switch json"
 	expect_json 'd["claims"][0]["x-nvidia-device-type"]' nvswitch "claims: device type"
 	expect_json 'd["claims"][0]["x-nvidia-switch-pdi"]' 203EB31AD9ED0008 "claims: switch PDI"

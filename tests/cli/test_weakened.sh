@@ -36,11 +36,31 @@ weakenings_listed() {
 	fi
 }
 
+recorded_needs_nonce() {
+	azure --no-ocsp
+	expect_rc 3 "recorded evidence without --nonce"
+	expect_out "freshness not proven" "without --nonce: says why"
+	expect_no_out "VERIFICATION SUCCESSFUL" "without --nonce: no success"
+	azure --no-ocsp --insecure-accept-evidence-nonce --format json
+	expect_rc 0 "--insecure-accept-evidence-nonce"
+	expect_json '",".join(w["id"] for w in d["weakened"])' "no-ocsp,evidence-nonce" \
+	    "--insecure-accept-evidence-nonce: listed as a weakening"
+	azure --no-ocsp --nonce "$AZ_NONCE" --insecure-accept-evidence-nonce --format json
+	expect_rc 0 "--nonce and the opt-in"
+	expect_json '",".join(w["id"] for w in d["weakened"])' "no-ocsp" "with --nonce the opt-in weakens nothing"
+	azure --no-ocsp --nonce "00${AZ_NONCE:2}" --insecure-accept-evidence-nonce
+	expect_rc 1 "the opt-in does not excuse a wrong --nonce"
+	run_cli help verify
+	expect_out "--insecure-accept-evidence-nonce" "help verify documents the opt-in"
+	expect_out "replayed" "help verify: says what it accepts"
+}
+
 main() {
 	need_shared || return 0
 	mkdir -p "$TMP/rims"
 	cp "$V/rim/driver/$DRV_ID.xml" "$V/rim/vbios/$VB_ID.xml" "$TMP/rims/"
 	weakenings_listed
+	recorded_needs_nonce
 }
 
 main
