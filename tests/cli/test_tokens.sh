@@ -124,7 +124,7 @@ signed_ear_verifies_elsewhere() {
 format_ear_prints_token() {
 	need_shared || return
 	run_cli_stdout verify --evidence "$AZ/gpu-evidence.json" --rim-dir "$TMP/rims" --no-ocsp --format ear \
-	    --sign-key "$TMP/ear.pem"
+	    --sign-key "$TMP/ear.pem" --nonce "$AZ_NONCE"
 	expect_rc 0 "--format ear"
 	printf '%s' "$out" >"$TMP/ear2.jwt"
 	if [ "$(printf '%s' "$out" | tr -cd .)" = ".." ] && ! grep -q "VERIFICATION" <<<"$out"; then ok; else
