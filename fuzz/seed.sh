@@ -62,4 +62,12 @@ for f in "$shared"/gpu/*/* "$shared"/switch/*/*; do
 	esac
 	n=$((n + 1))
 done
+# fuzz_opaque: the opaque data of NVIDIA's NVDAOD transcript (bytes 3599..4081).
+t=$shared/../nvidia-2.0/gpu/sample_nvdaod_transcript.txt
+mkdir -p "$out/opaque"
+if [ -f "$t" ]; then
+	python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read().strip())[3599:4082])' "$t" >"$out/opaque/nvdaod_transcript.bin"
+	python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read().strip()))' "$t" >"$out/spdm/nvdaod_transcript.bin"
+	n=$((n + 1))
+fi
 echo "seed.sh: $n files from $shared into $out"

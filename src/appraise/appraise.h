@@ -186,6 +186,7 @@ struct gpa_device_result {
 	/* Evidence-level checks. Each "done" flag says whether the check ran. */
 	bool parsed;
 	char parse_error[512];
+	bool unsupported;		/* opaque-data version newer than we read: not done */
 	struct spdm_report report;
 	struct report_info info;
 	enum gpa_arch arch;

@@ -257,10 +257,14 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa
 	else
 		add(d, "report-signature", GPA_CHECK_BAD_INPUT, "report too short to carry a signature");
 	if (!d->parsed) {
-		add(d, "report-parse", GPA_CHECK_BAD_INPUT, "%s", d->parse_error);
+		/* A newer opaque-data version is not known to be bad: this
+		 * verifier cannot read it (docs/decisions.md). */
+		add(d, "report-parse", d->unsupported ? GPA_CHECK_NOT_DONE : GPA_CHECK_BAD_INPUT, "%s",
+		    d->parse_error);
 	} else {
-		add(d, "report-parse", GPA_CHECK_PASS, "SPDM 1.1 report parsed: %u blocks, %u bytes of opaque data",
-		    d->report.nblocks, d->report.opaque_len);
+		add(d, "report-parse", GPA_CHECK_PASS, "SPDM 1.1 report parsed: %u blocks, %u bytes of %s opaque data version %d",
+		    d->report.nblocks, d->report.opaque_len, opaque_layout_name(d->report.layout),
+		    d->report.opaque_version);
 	}
 	if (d->arch_check)
 		add(d, "arch", GPA_CHECK_PASS, "%s (%s)", arch_name(d->arch), d->hwmodel);

@@ -122,6 +122,7 @@ static void device_parse(const struct evidence_item *it, const uint8_t expected_
     struct gpa_device_result *d)
 {
 	struct gpa_err e = {{0}};
+	int rc;
 
 	snprintf(d->uuid, sizeof(d->uuid), "%s", it->uuid);
 	d->live = it->live;
@@ -144,7 +145,9 @@ static void device_parse(const struct evidence_item *it, const uint8_t expected_
 	}
 	d->chain_parsed = true;
 	check_identity(d, it);
-	if (spdm_parse_report(it->report, it->report_len, d->kind, &d->report, &e) != 0) {
+	rc = spdm_parse_report(it->report, it->report_len, d->kind, &d->report, &e);
+	if (rc != 0) {
+		d->unsupported = rc == SPDM_ERR_UNSUPPORTED;
 		snprintf(d->parse_error, sizeof(d->parse_error), "report: %s", e.msg);
 		return;
 	}

@@ -16,15 +16,21 @@ void cli_usage_inspect(FILE *f)
 "\n"
 "Prints every parsed field of an attestation report: SPDM request and response\n"
 "headers, the nonce, every measurement block by SPDM index (lowercase hex), every\n"
-"opaque field by NVIDIA's name (raw and decoded), the driver and VBIOS versions\n"
-"and the RIM ids verification will need, the FWID, and each certificate's\n"
-"subject, validity, hwmodel and ueid. Nothing is verified: use 'verify' for that.\n"
+"opaque field by NVIDIA's name (raw and decoded), the opaque-data layout\n"
+"(legacy TLVs or versioned NVDAOD) with its version, every opaque entry in order\n"
+"with its id, value type and size (ids NVIDIA has not named as TYPE_<n>), the\n"
+"driver and VBIOS versions and the RIM ids verification will need, the FWID,\n"
+"and each certificate's subject, validity, hwmodel and ueid. Nothing is\n"
+"verified: use 'verify' for that.\n"
 "\n"
 "  FILE               evidence JSON (every entry is shown), or one raw report,\n"
 "                     binary or hex text\n"
 "  --cert-chain PEM   the chain of a raw report (optional)\n"
 "  --switch           FILE holds NVSwitch evidence (default: GPU)\n"
-"  --format json      one JSON document: {\"devices\": [...]}\n");
+"  --format json      one JSON document: {\"devices\": [...]}\n"
+"\n"
+"Exit status: 0 shown, 2 unreadable or malformed, 3 the opaque data is of a\n"
+"version newer than this gpuattest reads (its header is shown, and why).\n");
 }
 
 static int load_for_inspect(const char *path, const char *chain, enum gpa_device_kind kind,
@@ -98,6 +104,13 @@ int cli_inspect(int argc, char **argv)
 			fprintf(stderr, "gpuattest: %s: entry %zu: certificate chain: %s\n", argv[optind], i,
 			    json_string_value(json_object_get(doc, "chain_error")));
 			rc = GPUATTEST_BAD_INPUT;
+		}
+		/* Shown as far as it goes; verify would say "could not complete". */
+		if (json_object_get(doc, "unsupported") != NULL) {
+			fprintf(stderr, "gpuattest: %s: entry %zu: %s\n", argv[optind], i,
+			    json_string_value(json_object_get(doc, "unsupported")));
+			if (rc == 0)
+				rc = GPUATTEST_INCOMPLETE;
 		}
 		json_array_append_new(devs, doc);
 	}

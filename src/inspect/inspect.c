@@ -266,8 +266,13 @@ static json_t *decode_field(const struct spdm_report *r, const struct opaque_fie
 		return hex_json(f->value, f->len);
 	case OPQ_GPU_INFO: case OPQ_BOARD_ID:
 		return le_uint_json(f->value, f->len);
-	case OPQ_OPAQUE_DATA_VERSION: case OPQ_FEATURE_FLAG:
+	case OPQ_OPAQUE_DATA_VERSION:
+		/* In NVDAOD data the header is the version (entries.c says so). */
+		return gpu && f->len == 2 && r->layout == OPAQUE_LEGACY ? le_uint_json(f->value, f->len) : NULL;
+	case OPQ_FEATURE_FLAG:
 		return gpu && f->len == 2 ? le_uint_json(f->value, f->len) : NULL;
+	case OPQ_FSP_UCODE_SVN:
+		return gpu && r->layout == OPAQUE_NVDAOD && f->len == 2 ? le_uint_json(f->value, f->len) : NULL;
 	case OPQ_POSITION_ID: case OPQ_LOCK_SWITCH_STATUS:
 		return !gpu && f->len == 2 ? le_uint_json(f->value, f->len) : NULL;
 	case OPQ_SWITCH_PDI:
@@ -341,6 +346,8 @@ static json_t *resp_json(struct jb *b, const struct spdm_report *r)
 	put(b, o, "MeasurementBlocks", blocks_json(b, r));
 	put(b, o, "OpaqueData", opaque_raw_json(b, r));
 	put(b, o, "OpaqueDataDecoded", opaque_decoded_json(b, r));
+	if (o != NULL && inspect_put_opaque_entries(o, r) != 0)
+		b->oom = true;
 	return o;
 }
 
@@ -590,16 +597,22 @@ json_t *inspect_item_json(const struct evidence_item *it, struct gpa_err *e)
 	STACK_OF(X509) *chain = NULL;
 	bool derived;
 	json_t *doc = NULL;
+	int rc;
 
 	if (r == NULL) {
 		gpa_err_set(e, "out of memory");
 		return NULL;
 	}
-	if (spdm_parse_report(it->report, it->report_len, it->kind, r, e) != 0) {
+	rc = spdm_parse_report(it->report, it->report_len, it->kind, r, e);
+	if (rc != 0 && rc != SPDM_ERR_UNSUPPORTED) {
 		free(r);
 		return NULL;
 	}
-	derived = report_info_derive(r, &info, &derr) == 0;
+	/* A version newer than we read: the header is shown, and why the
+	 * entries are not. */
+	if (rc == SPDM_ERR_UNSUPPORTED)
+		derr = *e;
+	derived = rc == 0 && report_info_derive(r, &info, &derr) == 0;
 	if (it->chain_pem != NULL)
 		chain = chain_from_pem(it->chain_pem, it->chain_len, MAX_CHAIN_CERTS, &cerr);
 	doc = inspect_report_json_arch(r, derived ? &info : NULL, chain,
@@ -608,6 +621,8 @@ json_t *inspect_item_json(const struct evidence_item *it, struct gpa_err *e)
 		add_evidence_meta(doc, it, r);
 		if (it->chain_pem != NULL && chain == NULL)
 			json_object_set_new(doc, "chain_error", text_json(cerr.msg));
+		if (rc == SPDM_ERR_UNSUPPORTED)
+			json_object_set_new(doc, "unsupported", text_json(derr.msg));
 	} else {
 		gpa_err_set(e, "out of memory building the inspect document");
 	}

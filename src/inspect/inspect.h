@@ -43,6 +43,12 @@ json_t *inspect_report_json_arch(const struct spdm_report *r, const struct repor
  * the report itself does not parse. */
 json_t *inspect_item_json(const struct evidence_item *it, struct gpa_err *e);
 
+/* Adds "OpaqueDataLayout" ("legacy" / "NVDAOD"), "OpaqueDataVersion",
+ * "OpaqueDataHeader" (NVDAOD) and "OpaqueDataEntries" (every entry in order:
+ * id, name or TYPE_<n>, value_type, size, offset, value hex) to the
+ * response object (entries.c). -1 on allocation failure. */
+int inspect_put_opaque_entries(json_t *resp, const struct spdm_report *r);
+
 /* Readable text of a document from inspect_report_json: one field per
  * line, grouped by section, nested sections indented. Long lists of
  * numbers stay on one line. malloc'd; NULL on allocation failure. */

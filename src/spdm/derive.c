@@ -139,6 +139,7 @@ enum gpa_arch arch_from_hwmodel(const char *hw)
 static int derive_gpu(const struct spdm_report *r, struct report_info *in, struct gpa_err *e)
 {
 	const struct opaque_field *f;
+	int v;
 
 	if (ascii_field(r, OPQ_DRIVER_VERSION, true, in->driver_version, sizeof(in->driver_version), e) ||
 	    ascii_field(r, OPQ_PROJECT, true, in->project, sizeof(in->project), e) ||
@@ -158,9 +159,20 @@ static int derive_gpu(const struct spdm_report *r, struct report_info *in, struc
 	}
 	if (uint_field(r, GPA_DEV_GPU, OPQ_NVDEC0_STATUS, 1, &in->nvdec0, e) ||
 	    uint_field(r, GPA_DEV_GPU, OPQ_PROTECTED_PCIE_STATUS, 1, &in->ppcie_status, e) ||
-	    uint_field(r, GPA_DEV_GPU, OPQ_OPAQUE_DATA_VERSION, 2, &in->opaque_version, e) ||
 	    uint_field(r, GPA_DEV_GPU, OPQ_FEATURE_FLAG, 2, &in->feature_flag, e))
 		return -1;
+	/* Id 37 is the FSP ucode SVN only in NVDAOD data, where the parser
+	 * checked its value type (0x87) and size (2). */
+	if (r->layout == OPAQUE_NVDAOD &&
+	    uint_field(r, GPA_DEV_GPU, OPQ_FSP_UCODE_SVN, 2, &in->fsp_ucode_svn, e))
+		return -1;
+	/* Legacy: the version entry, whose size we check here (its value was
+	 * gated by the parser). NVDAOD: the header's major is the version and
+	 * a type-34 entry is ignored, as NVIDIA 2.0 ignores it (real drivers
+	 * send 00 02 there, 512 read as LE). */
+	if (r->layout == OPAQUE_LEGACY && uint_field(r, GPA_DEV_GPU, OPQ_OPAQUE_DATA_VERSION, 2, &v, e))
+		return -1;
+	in->opaque_version = r->opaque_version;
 	if (in->nvdec0 != NVDEC0_ENABLED && in->nvdec0 != NVDEC0_DISABLED) {
 		if (in->nvdec0 < 0)
 			gpa_err_set(e, "opaque data: required field NVDEC0_STATUS (type 11) is missing");
@@ -168,15 +180,9 @@ static int derive_gpu(const struct spdm_report *r, struct report_info *in, struc
 			gpa_err_set(e, "opaque data: NVDEC0_STATUS is 0x%02x, expected 0x55 or 0xaa", in->nvdec0);
 		return -1;
 	}
-	if (in->opaque_version < 0)
-		in->opaque_version = 0;
-	if (in->opaque_version > 1) {
-		gpa_err_set(e, "opaque data: OPAQUE_DATA_VERSION %d is newer than this verifier supports (1)",
-		    in->opaque_version);
-		return -1;
-	}
 	if (in->opaque_version >= 1 && in->feature_flag < 0) {
-		gpa_err_set(e, "opaque data: OPAQUE_DATA_VERSION 1 requires FEATURE_FLAG (type 36), which is missing");
+		gpa_err_set(e, "opaque data: %s version %d requires FEATURE_FLAG (type 36), which is missing",
+		    opaque_layout_name(r->layout), in->opaque_version);
 		return -1;
 	}
 	f = opaque_get(r, OPQ_SWITCH_PDI);
@@ -251,7 +257,8 @@ int report_info_derive(const struct spdm_report *r, struct report_info *in, stru
 
 	memset(in, 0, sizeof(*in));
 	in->kind = r->kind;
-	in->nvdec0 = in->ppcie_status = in->feature_flag = in->lock_status = -1;
+	in->nvdec0 = in->ppcie_status = in->feature_flag = in->lock_status = in->fsp_ucode_svn = -1;
+	in->layout = r->layout;
 	f = opaque_get(r, OPQ_FWID);
 	if (f != NULL) {
 		if (f->len != GPA_FWID_LEN) {

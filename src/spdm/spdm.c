@@ -1,6 +1,6 @@
 /*
  * SPDM 1.1 GET_MEASUREMENTS request + MEASUREMENTS response parser, and the
- * opaque-data TLV list inside it. Layout: docs/attestation-formats.md §2–3.
+ * opaque data inside it (opaque.c). Layout: docs/attestation-formats.md §2–3.
  * Every read goes through the bounds-checked reader; every error names the
  * field and the byte offset where it starts.
  */
@@ -119,52 +119,6 @@ static int parse_record(struct gpa_rd *rd, struct spdm_report *r, struct gpa_err
 	return 0;
 }
 
-static bool opaque_type_allowed(enum gpa_device_kind kind, uint16_t type)
-{
-	return type >= 1 && type <= (kind == GPA_DEV_GPU ? 36 : 27);
-}
-
-static int parse_opaque(struct spdm_report *r, enum gpa_device_kind kind, struct gpa_err *e)
-{
-	struct gpa_rd rd;
-
-	rd_init(&rd, r->opaque, r->opaque_len);
-	r->nfields = 0;
-	while (rd_left(&rd) > 0) {
-		size_t off = r->opaque_offset + rd.off;
-		struct opaque_field f;
-
-		f.offset = off;
-		f.type = rd_u16le(&rd);
-		f.len = rd_u16le(&rd);
-		if (rd.failed) {
-			gpa_err_set(e, "opaque data: field header at offset %zu is truncated", off);
-			return -1;
-		}
-		f.value = rd_bytes(&rd, f.len);
-		if (f.value == NULL) {
-			gpa_err_set(e, "opaque data: field type %u at offset %zu has length %u but only %zu bytes remain in OpaqueLength",
-			    f.type, off, f.len, r->opaque_len - (off + 4 - r->opaque_offset));
-			return -1;
-		}
-		if (!opaque_type_allowed(kind, f.type)) {
-			gpa_err_set(e, "opaque data: unknown field type %u at offset %zu", f.type, off);
-			return -1;
-		}
-		if (opaque_get(r, f.type) != NULL) {
-			gpa_err_set(e, "opaque data: field type %u at offset %zu appears twice",
-			    f.type, off);
-			return -1;
-		}
-		if (r->nfields == OPAQUE_MAX_FIELDS) {
-			gpa_err_set(e, "opaque data: more than %d fields", OPAQUE_MAX_FIELDS);
-			return -1;
-		}
-		r->fields[r->nfields++] = f;
-	}
-	return 0;
-}
-
 int spdm_parse_report(const uint8_t *buf, size_t len, enum gpa_device_kind kind,
     struct spdm_report *r, struct gpa_err *e)
 {
@@ -238,7 +192,7 @@ int spdm_parse_report(const uint8_t *buf, size_t len, enum gpa_device_kind kind,
 		return -1;
 	}
 	r->signed_len = sig_off;
-	return parse_opaque(r, kind, e);
+	return opaque_parse(r, e);
 }
 
 const struct spdm_block *spdm_block_by_index(const struct spdm_report *r, int idx)
@@ -246,42 +200,5 @@ const struct spdm_block *spdm_block_by_index(const struct spdm_report *r, int id
 	for (int i = 0; i < r->nblocks; i++)
 		if (r->blocks[i].index == idx)
 			return &r->blocks[i];
-	return NULL;
-}
-
-const struct opaque_field *opaque_get(const struct spdm_report *r, uint16_t type)
-{
-	for (int i = r->nfields - 1; i >= 0; i--)
-		if (r->fields[i].type == type)
-			return &r->fields[i];
-	return NULL;
-}
-
-const char *opaque_field_name(enum gpa_device_kind kind, uint16_t type)
-{
-	static const char *const common[] = {
-		[1] = "CERT_ISSUER_NAME", [2] = "CERT_AUTHORITY_KEY_IDENTIFIER",
-		[3] = "DRIVER_VERSION", [4] = "GPU_INFO", [5] = "SKU",
-		[6] = "VBIOS_VERSION", [7] = "MANUFACTURER_ID", [8] = "TAMPER_DETECTION",
-		[9] = "SMC", [10] = "VPR", [11] = "NVDEC0_STATUS", [12] = "MSRSCNT",
-		[13] = "CPRINFO", [14] = "BOARD_ID", [15] = "CHIP_SKU", [16] = "CHIP_SKU_MOD",
-		[17] = "PROJECT", [18] = "PROJECT_SKU", [19] = "PROJECT_SKU_MOD", [20] = "FWID",
-		[21] = "PROTECTED_PCIE_STATUS",
-	};
-	static const char *const gpu[] = {
-		[22] = "SWITCH_PDI", [23] = "FLOORSWEPT_PORTS", [24] = "POSITION_ID",
-		[25] = "LOCK_SWITCH_STATUS", [32] = "GPU_LINK_CONN", [33] = "SYS_ENABLE_STATUS",
-		[34] = "OPAQUE_DATA_VERSION", [35] = "CHIP_INFO", [36] = "FEATURE_FLAG",
-	};
-	static const char *const sw[] = {
-		[22] = "DEVICE_PDI", [23] = "DISABLED_PORTS", [24] = "SWITCH_POSITION_ID",
-		[25] = "SWITCH_LOCK_STATUS", [26] = "SWITCH_GPU_PDIS", [27] = "SWITCH_PORTS",
-	};
-	if (type < sizeof(common) / sizeof(common[0]) && common[type] != NULL)
-		return common[type];
-	if (kind == GPA_DEV_GPU && type < sizeof(gpu) / sizeof(gpu[0]) && gpu[type] != NULL)
-		return gpu[type];
-	if (kind == GPA_DEV_SWITCH && type < sizeof(sw) / sizeof(sw[0]) && sw[type] != NULL)
-		return sw[type];
 	return NULL;
 }

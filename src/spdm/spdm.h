@@ -55,12 +55,33 @@ struct spdm_block {
 
 struct opaque_field {
 	uint16_t type;
+	uint16_t value_type;		/* NVDAOD value type; 0 in the legacy layout */
 	uint16_t len;
 	const uint8_t *value;
-	size_t offset;			/* offset of the TLV header in the report */
+	size_t offset;			/* offset of the entry header in the report */
 };
 
-#define OPAQUE_MAX_FIELDS 64
+/* At most this many entries (ids are unique, so legacy data has at most
+ * 36 known ones; NVDAOD may carry ids we do not know). */
+#define OPAQUE_MAX_FIELDS 256
+
+/* The two opaque-data layouts (§3.1 legacy TLVs, §16.1 versioned NVDAOD),
+ * chosen by the magic, and the highest opaque-data version we read (NVIDIA
+ * 2.0's MAX_OPAQUE_DATA_VERSION). */
+enum opaque_layout {
+	OPAQUE_LEGACY,
+	OPAQUE_NVDAOD,
+};
+#define NVDAOD_MAGIC		"NVDAOD"
+#define NVDAOD_HEADER_LEN	12
+#define OPAQUE_MAX_VERSION	2
+/* NVDAOD value type of a minimum-SVN-comparable u16 (§16.1). */
+#define OPAQUE_VT_MIN_SVN	0x87
+
+/* spdm_parse_report's return when the report is well formed up to an
+ * opaque-data version newer than OPAQUE_MAX_VERSION: a verifier update is
+ * needed, the evidence is not known to be bad. */
+#define SPDM_ERR_UNSUPPORTED	(-2)
 
 struct spdm_report {
 	enum gpa_device_kind kind;
@@ -83,13 +104,24 @@ struct spdm_report {
 	const uint8_t *signature;	/* SPDM_SIG_LEN bytes */
 	size_t signed_len;		/* raw_len - SPDM_SIG_LEN */
 
+	/* Opaque-data layout. NVDAOD: the header's fields; the version is the
+	 * header's major. Legacy: the version is OPAQUE_DATA_VERSION (GPU,
+	 * absent: 0); switches have none (0). */
+	enum opaque_layout layout;
+	uint16_t od_profile;
+	uint8_t od_major, od_minor, od_patch, od_pad;
+	int opaque_version;
+
 	int nfields;
 	struct opaque_field fields[OPAQUE_MAX_FIELDS];
 };
 
-/* Parses a whole report. kind selects the opaque field table (GPU types
- * 1..36, NVSwitch 1..27, the ranges NVIDIA's verifier accepts). Returns 0, or
- * -1 with a message naming the field and its byte offset. */
+/* Parses a whole report, its opaque data in either layout. kind selects the
+ * names and rules of the known opaque ids; unknown ids are kept raw (NVIDIA
+ * 2.0). Returns 0; -1 with a message naming the field and its byte offset;
+ * or SPDM_ERR_UNSUPPORTED, with a message, when everything up to the
+ * opaque-data version parsed but that version is above OPAQUE_MAX_VERSION
+ * (r then holds the header, and no entries when the layout is NVDAOD). */
 int spdm_parse_report(const uint8_t *buf, size_t len, enum gpa_device_kind kind,
     struct spdm_report *r, struct gpa_err *e);
 
@@ -101,8 +133,20 @@ const struct spdm_block *spdm_block_by_index(const struct spdm_report *r, int id
 const struct opaque_field *opaque_get(const struct spdm_report *r, uint16_t type);
 
 /* NVIDIA's name for an opaque type, e.g. "DRIVER_VERSION"; NULL for the
- * types NVIDIA accepts but has not named (callers print "TYPE_<n>"). */
+ * types NVIDIA has not named (callers print "TYPE_<n>"). */
 const char *opaque_field_name(enum gpa_device_kind kind, uint16_t type);
+
+/* "legacy" or "NVDAOD". */
+const char *opaque_layout_name(enum opaque_layout l);
+/* The NVDAOD value type a known id must carry (GPU, docs/decisions.md), or
+ * -1 when any is accepted (unknown ids, ids not yet seen in NVDAOD data). */
+int opaque_required_value_type(enum gpa_device_kind kind, uint16_t type);
+/* A short description of a value type, e.g. "version", "min-svn u16". */
+const char *opaque_value_type_name(uint16_t vt);
+
+/* Parses the opaque data of r (r->opaque, r->opaque_len, r->opaque_offset
+ * set) into r->fields; spdm_parse_report's last step (opaque.c). */
+int opaque_parse(struct spdm_report *r, struct gpa_err *e);
 
 /* Opaque type ids. GPU and NVSwitch share 1..21; 22..27 differ. */
 enum {
@@ -138,6 +182,7 @@ enum {
 	OPQ_OPAQUE_DATA_VERSION = 34,
 	OPQ_CHIP_INFO = 35,
 	OPQ_FEATURE_FLAG = 36,
+	OPQ_FSP_UCODE_SVN = 37,		/* NVDAOD, value type 0x87, u16 LE */
 };
 
 #define NVDEC0_ENABLED	0xAA
@@ -173,8 +218,10 @@ struct report_info {
 	uint8_t fwid[GPA_FWID_LEN];
 	int nvdec0;			/* -1 absent, else the byte */
 	int ppcie_status;		/* -1 absent, else the byte */
-	int opaque_version;		/* 0 when absent */
+	int opaque_version;		/* NVDAOD: header major; legacy: type 34, 0 when absent */
 	int feature_flag;		/* -1 absent */
+	enum opaque_layout layout;
+	int fsp_ucode_svn;		/* id 37 (NVDAOD, 0x87), -1 absent */
 	/* GPU: switch PDIs from type 22, byte-reversed to the switch's own
 	 * order. Switch: own PDI (type 22) and GPU PDIs (type 26). */
 	int npdis;
