@@ -103,6 +103,13 @@ int gpuattest_config_allow_rim_cert_hold(gpuattest_config *cfg);
 /* Accept cached OCSP answers that do not carry this run's nonce. */
 int gpuattest_config_insecure_accept_cached_ocsp(gpuattest_config *cfg);
 
+/* NVIDIA GPU claims version of the result: 4 (default, NVIDIA's attestation
+ * SDK 2.0: adds x-nvidia-attester-claims and
+ * x-nvidia-mismatch-opaque-data-records) or 3 (the 1.x SDK's set, for
+ * relying-party policies written against it). NVSwitch claims are 3.0
+ * either way. Anything else fails. */
+int gpuattest_config_set_claims_version(gpuattest_config *cfg, int version);
+
 /* Fail unless at least n GPUs are genuine (default: no expectation). */
 int gpuattest_config_expect_gpus(gpuattest_config *cfg, int n);
 /* Accept GPUs whose driver is in developer-tools (debug) mode. Such GPUs

@@ -36,6 +36,7 @@ struct gpuattest_config {
 	bool insecure_no_ocsp;
 	bool allow_dev_tools;
 	int expect_gpus, expect_switches;	/* -1: none */
+	int claims_version;			/* 0: default (4) */
 	bool nonce_generated;
 
 	/* Network, cache, offline collateral. */

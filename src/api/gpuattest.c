@@ -349,6 +349,7 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 	memcpy(ac->nonce, c->nonce, sizeof(ac->nonce));
 	ac->nonce_generated = c->nonce_generated;
 	ac->accept_evidence_nonce = c->accept_evidence_nonce;
+	ac->claims_version = c->claims_version;
 }
 
 /* Every directory accepted by gpuattest_config_add_rim_dir, then the
@@ -401,6 +402,16 @@ int api_appraise_cfg_full(gpuattest_config *c, struct gpa_appraise_cfg *ac)
 {
 	anchors_wait(c);
 	return api_appraise_cfg(c, ac, true);
+}
+
+int gpuattest_config_set_claims_version(gpuattest_config *c, int version)
+{
+	if (version != 3 && version != 4) {
+		gpa_err_set(&c->err, "claims version %d: 3 and 4 are supported", version);
+		return -1;
+	}
+	c->claims_version = version;
+	return 0;
 }
 
 int gpuattest_config_expect_gpus(gpuattest_config *c, int n)

@@ -112,6 +112,7 @@ struct gpa_appraise_cfg {
 	bool ocsp_answers_may_be_old;		/* offline collateral: no nonce, age reported */
 	bool at_given;				/* the verification time was set by the caller (--at) */
 	long max_ocsp_age;			/* --max-ocsp-age, for the weakenings */
+	int claims_version;			/* GPU claims 3 or 4; 0: GPA_CLAIMS_DEFAULT */
 	const struct gpa_system_info *sys;	/* live system, or NULL */
 	/* Optional. Called once, after every device's evidence is parsed and
 	 * before anything that needs the anchors, the sources or the OCSP
@@ -147,6 +148,22 @@ struct gpa_mismatch {
 	char golden[GPA_RIM_MAX_ALTS][2 * GPA_RIM_HASH_MAX + 1];
 	size_t runtime_size;
 	char runtime[2 * 255 + 1];	/* "NA" when the report has no such block */
+};
+
+/* An opaque-data reference value the report does not meet (§16.2). */
+struct gpa_opaque_mismatch {
+	uint16_t id;			/* opaque type id (RIM index - 4096) */
+	char name[64];			/* the RIM record's name */
+	const char *source;		/* "Driver" or "Firmware" */
+	uint64_t golden;		/* ns3:minSvn */
+	bool has_runtime;		/* the report had a comparable (0x87, 2-byte) field */
+	uint64_t runtime;
+};
+
+/* A runtime value the RIM asked to show (includeInResult="True"). */
+struct gpa_attester_claim {
+	char name[64];
+	uint64_t value;
 };
 
 struct gpa_rim_result {
@@ -211,6 +228,15 @@ struct gpa_device_result {
 	const char *measres;		/* "success", "fail", "not-run" */
 	int nmismatch;
 	struct gpa_mismatch *mismatch;
+	/* Opaque-data reference values (RIM records with index >= 4096). */
+	bool opaque_done;		/* compared (some usable RIM had records) */
+	int nopaque_refs;		/* records compared */
+	bool opaque_conflict;		/* an id or name in both RIMs: fatal (§16.2) */
+	char opaque_conflict_detail[160];
+	int nopaque_mismatch;
+	struct gpa_opaque_mismatch *opaque_mismatch;
+	int nattester;
+	struct gpa_attester_claim *attester;
 
 	/* Filled by the policy, in the order they are reported. */
 	enum gpa_verdict verdict;
@@ -226,8 +252,11 @@ struct gpa_weakening {
 };
 #define GPA_MAX_WEAK 24
 
+#define GPA_CLAIMS_DEFAULT 4
+
 struct gpa_appraisal {
 	size_t n;
+	int claims_version;		/* GPU claims: 3 or 4 (NVIDIA 2.0) */
 	struct gpa_device_result *dev;
 	char nonce_hex[2 * SPDM_NONCE_LEN + 1];
 	bool nonce_from_caller;
@@ -279,8 +308,8 @@ json_t *appraisal_weakened_json(const struct gpa_appraisal *a);
  * system must name each other, by PDI, exactly. */
 void topology_evaluate(struct gpa_appraisal *a);
 
-/* NVIDIA v3 claims of one device (GPU §10.2, switch §10.4), plus our
- * "x-gpuattest-*" extras, and the whole result document. */
+/* NVIDIA claims of one device (GPU v4 §16.3 or v3 §10.2 as
+ * a->claims_version says, switch v3 §10.4), and the whole result document. */
 json_t *claims_device_json(const struct gpa_appraisal *a, const struct gpa_device_result *d);
 json_t *appraisal_json(const struct gpa_appraisal *a);
 /* Human-readable report. malloc'd. */

@@ -85,6 +85,41 @@ static json_t *mismatches_json(const struct gpa_device_result *d)
 	return arr;
 }
 
+/* §16.2 record shape: runtimeType / runtimeValue only when the report had
+ * a comparable field. */
+static json_t *opaque_mismatches_json(const struct gpa_device_result *d)
+{
+	json_t *arr;
+
+	if (d->nopaque_mismatch == 0)
+		return json_null();
+	arr = json_array();
+	for (int i = 0; i < d->nopaque_mismatch; i++) {
+		const struct gpa_opaque_mismatch *m = &d->opaque_mismatch[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "id", json_integer(m->id));
+		json_object_set_new(o, "name", json_string(m->name));
+		json_object_set_new(o, "goldenType", json_string("MIN_SVN"));
+		json_object_set_new(o, "goldenValue", json_integer((json_int_t)m->golden));
+		if (m->has_runtime) {
+			json_object_set_new(o, "runtimeType", json_string("MIN_SVN"));
+			json_object_set_new(o, "runtimeValue", json_integer((json_int_t)m->runtime));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *attester_claims_json(const struct gpa_device_result *d)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < d->nattester; i++)
+		json_object_set_new(o, d->attester[i].name, json_integer((json_int_t)d->attester[i].value));
+	return o;
+}
+
 static bool measres_success(const struct gpa_device_result *d)
 {
 	return strcmp(d->measres, "success") == 0;
@@ -155,7 +190,14 @@ static json_t *gpu_claims(const struct gpa_appraisal *a, const struct gpa_device
 	set_rim_claims(o, "x-nvidia-gpu-vbios-rim", &d->vbios, d->parsed && d->arch_check);
 	json_object_set_new(o, "x-nvidia-gpu-vbios-index-no-conflict",
 	    jbool_if(d->conflict_done, d->index_no_conflict));
-	json_object_set_new(o, "x-nvidia-gpu-claims-version", json_string("3.0"));
+	if (a->claims_version == 3) {
+		json_object_set_new(o, "x-nvidia-gpu-claims-version", json_string("3.0"));
+		return o;
+	}
+	/* 4.0 (NVIDIA 2.0, §16.3): both keys always present. */
+	json_object_set_new(o, "x-nvidia-attester-claims", attester_claims_json(d));
+	json_object_set_new(o, "x-nvidia-mismatch-opaque-data-records", opaque_mismatches_json(d));
+	json_object_set_new(o, "x-nvidia-gpu-claims-version", json_string("4.0"));
 	return o;
 }
 

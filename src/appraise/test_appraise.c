@@ -517,6 +517,21 @@ static void test_claims_v3_shape(void)
 	CHECK_STREQ(json_string_value(json_object_get(chain, "x-nvidia-cert-expiration-date")),
 	    "2028-04-23T05:42:57Z");
 	CHECK_STREQ(json_string_value(json_object_get(chain, "x-nvidia-cert-ocsp-status")), "not-checked");
+	/* 4.0 by default (NVIDIA 2.0): both new keys always there; a legacy
+	 * report with RIMs without opaque records has none to show. */
+	CHECK_STREQ(json_string_value(json_object_get(c, "x-nvidia-gpu-claims-version")), "4.0");
+	CHECK(json_is_object(json_object_get(c, "x-nvidia-attester-claims")));
+	CHECK_INT(json_object_size(json_object_get(c, "x-nvidia-attester-claims")), 0);
+	CHECK(json_is_null(json_object_get(c, "x-nvidia-mismatch-opaque-data-records")));
+	CHECK_INT(json_object_size(c), sizeof(keys) / sizeof(keys[0]) + 2);
+	json_decref(c);
+	/* 3.0 on request: exactly the v3 keys, same verdict. */
+	f.a.claims_version = 3;
+	c = claims_device_json(&f.a, &f.a.dev[0]);
+	CHECK_STREQ(json_string_value(json_object_get(c, "x-nvidia-gpu-claims-version")), "3.0");
+	CHECK(json_object_get(c, "x-nvidia-attester-claims") == NULL);
+	CHECK(json_object_get(c, "x-nvidia-mismatch-opaque-data-records") == NULL);
+	CHECK_INT(json_object_size(c), sizeof(keys) / sizeof(keys[0]));
 	json_decref(c);
 	fx_done(&f);
 }

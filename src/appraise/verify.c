@@ -598,6 +598,7 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 
 	memset(a, 0, sizeof(*a));
 	a->at = cfg->at;
+	a->claims_version = cfg->claims_version ? cfg->claims_version : GPA_CLAIMS_DEFAULT;
 	a->ready_state_after = -1;
 	a->sys.expect_gpus = a->sys.expect_switches = -1;
 	if (cfg->sys != NULL)
@@ -683,6 +684,8 @@ void appraisal_clear(struct gpa_appraisal *a)
 	for (size_t i = 0; i < a->n; i++) {
 		sk_X509_pop_free(a->dev[i].chain, X509_free);
 		free(a->dev[i].mismatch);
+		free(a->dev[i].opaque_mismatch);
+		free(a->dev[i].attester);
 	}
 	for (size_t i = 0; i < a->nrims; i++)
 		rim_free(a->rims[i]);

@@ -107,7 +107,14 @@ void cli_usage_verify(FILE *f)
 "Output:\n"
 "  --format text|json   text (default): each device and each check, then the\n"
 "                       verdict. json: {result, exit_code, devices: [{checks,\n"
-"                       claims}], claims: [NVIDIA v3 claims, one per device]}.\n"
+"                       claims}], claims: [NVIDIA claims, one per device]}.\n"
+"  --claims-version 3|4 NVIDIA GPU claims version (default 4, as NVIDIA's\n"
+"                       attestation SDK 2.0: adds x-nvidia-attester-claims and\n"
+"                       x-nvidia-mismatch-opaque-data-records). 3 keeps the 3.0\n"
+"                       claim set for relying-party policies written for the\n"
+"                       1.x SDK. The verdict is the same, and measres counts the\n"
+"                       opaque-data reference values (e.g. a minimum SVN) in\n"
+"                       both. NVSwitch claims are 3.0 either way.\n"
 "  --quiet              print nothing; the exit code is the answer\n"
 "  --color / --no-color (default: color when stdout is a terminal)\n"
 "\n"
@@ -175,6 +182,7 @@ enum {
 	/* cli_sign_option's, in the order of its enum */
 	OPT_RESULT_TOKEN, OPT_SIGN_KEY, OPT_SIGN_KID, OPT_SIGN_ISSUER,
 	OPT_ACCEPT_EVIDENCE_NONCE,
+	OPT_CLAIMS_VERSION,
 };
 
 static const struct option verify_opts[] = {
@@ -218,6 +226,7 @@ static const struct option verify_opts[] = {
 	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
 	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
 	{"insecure-accept-evidence-nonce", no_argument, NULL, OPT_ACCEPT_EVIDENCE_NONCE},
+	{"claims-version", required_argument, NULL, OPT_CLAIMS_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -369,6 +378,11 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 				return GPUATTEST_BAD_INPUT;
 			break;
 		case OPT_ACCEPT_EVIDENCE_NONCE: gpuattest_config_insecure_accept_evidence_nonce(cfg); break;
+		case OPT_CLAIMS_VERSION:
+			if ((strcmp(optarg, "3") != 0 && strcmp(optarg, "4") != 0) ||
+			    gpuattest_config_set_claims_version(cfg, optarg[0] - '0') != 0)
+				return bad_usage("--claims-version must be 3 or 4");
+			break;
 		case OPT_HELP:
 			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);
 			return -1;

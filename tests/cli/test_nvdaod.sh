@@ -85,7 +85,33 @@ malformed_named() {
 	expect_out "repeats the entry at offset" "the repeat named"
 }
 
+# Claims 4.0 by default, 3.0 on request, on NVIDIA's recorded Azure H100.
+claims_versions() {
+	local az=$V/gpu/hopper_595.71.05_azure
+	local nonce=690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a
+	[ -d "$az" ] || { skip "legacy vectors not found"; return 0; }
+	mkdir -p "$TMP/rims"
+	cp "$V"/rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml "$TMP/rims/"
+	cp "$V"/rim/vbios/*96009F0004*.xml "$TMP/rims/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml" 2>/dev/null
+	run_cli verify --evidence "$az/gpu-evidence.json" --nonce "$nonce" --rim-dir "$TMP/rims" --no-ocsp \
+		--at 2026-06-01T00:00:00Z --format json
+	expect_rc 0 "Azure H100 verifies"
+	expect_json 'd["claims"][0]["x-nvidia-gpu-claims-version"]' 4.0 "default claims 4.0"
+	expect_json 'd["claims"][0]["x-nvidia-attester-claims"]' "{}" "attester claims present, empty"
+	expect_json 'd["claims"][0]["x-nvidia-mismatch-opaque-data-records"]' None "no opaque mismatch records"
+	run_cli verify --evidence "$az/gpu-evidence.json" --nonce "$nonce" --rim-dir "$TMP/rims" --no-ocsp \
+		--at 2026-06-01T00:00:00Z --format json --claims-version 3
+	expect_rc 0 "Azure H100 verifies with claims 3"
+	expect_json 'd["claims"][0]["x-nvidia-gpu-claims-version"]' 3.0 "--claims-version 3"
+	expect_json '"x-nvidia-attester-claims" in d["claims"][0] or "x-nvidia-mismatch-opaque-data-records" in d["claims"][0]' \
+		False "claims 3.0 carry no 4.0 key"
+	run_cli verify --evidence "$az/gpu-evidence.json" --claims-version 5
+	expect_rc 2 "--claims-version 5"
+	expect_out "--claims-version must be 3 or 4" "--claims-version 5 said"
+}
+
 main() {
+	claims_versions
 	if [ ! -f "$NVDAOD" ]; then
 		skip "NVIDIA 2.0 vectors not found at $NVDAOD"
 		return 0
