@@ -19,7 +19,7 @@ if [ -d "$shared" ]; then
 else
 	echo "bench_verify: SKIPPED, $shared not found"
 fi
-for b in bench_live bench_ppcie bench_net; do
+for b in bench_start bench_live bench_ppcie bench_net; do
 	bash "bench/$b.sh" "${BENCH_RUNS:-10}" || rc=1
 done
 exit $rc

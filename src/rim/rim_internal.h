@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "rim/rim.h"
+/* Last: the libxml2 / xmlsec names become our table's (xmllib.h). */
+#include "rim/xmllib.h"
 
 #define NS_SWID		"http://standards.iso.org/iso/19770/-2/2015/schema.xsd"
 #define NS_DSIG		"http://www.w3.org/2000/09/xmldsig#"

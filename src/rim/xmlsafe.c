@@ -100,13 +100,20 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_init_error[256];
 static int g_init_rc = -1;
 
-/* Nothing a RIM contains may make libxml2 open a file or a URL. */
+/* libxml2's entity loader before ours: the host program's, when it uses
+ * libxml2 too (the loader is one per process). */
+static xmlExternalEntityLoader g_host_loader;
+
+/* Nothing a RIM contains may make libxml2 open a file or a URL. A RIM is
+ * only ever parsed and verified between rim_capture_begin and _end (t_sink
+ * set, on that thread); every other parse in the process is the host's own,
+ * and goes to the loader it had, so that our init does not change its
+ * libxml2's behaviour. */
 static xmlParserInputPtr refuse_external_entity(const char *url, const char *id,
     xmlParserCtxtPtr ctxt)
 {
-	(void)url;
-	(void)id;
-	(void)ctxt;
+	if (t_sink == NULL && g_host_loader != NULL)
+		return g_host_loader(url, id, ctxt);
 	sink_put("external resource refused");
 	return NULL;
 }
@@ -116,6 +123,7 @@ static void global_init_once(void)
 	if (xmllib_load(g_init_error, sizeof(g_init_error)) != 0)
 		return;
 	xmlInitParser();
+	g_host_loader = xmlGetExternalEntityLoader();
 	xmlSetExternalEntityLoader(refuse_external_entity);
 	/* Quiet from the start; set again below because backend init resets it. */
 	xmlSecErrorsSetCallback(xmlsec_error);
@@ -136,6 +144,10 @@ static void global_init_once(void)
 		return;
 	}
 	xmlSecErrorsSetCallback(xmlsec_error);
+	/* xmlSecInit (1.2.35 and later) installs a loader of its own that
+	 * refuses every external entity in the process, the host's too: ours
+	 * goes back in front, refusing them in RIM loads only. */
+	xmlSetExternalEntityLoader(refuse_external_entity);
 	g_init_rc = 0;
 }
 

@@ -58,16 +58,42 @@ test_exports() {
 	[ "$out" -ge 20 ] && ok || bad "the static archive defines only $out gpuattest_* functions"
 }
 
-# build NAME SOURCE [static]: the program, with pkg-config's flags only.
+# The library defines no symbol, of any binding, that libxml2, xmlsec1 or
+# libcurl export: it borrows none of their names (it reaches them through
+# tables of its own), so it can never stand in for them in a host.
+test_no_borrowed_names() {
+	local lib theirs ours clash f
+	theirs=$TMP/theirs
+	: >"$theirs"
+	for lib in libxml2.so.2 libxmlsec1.so.1 libxmlsec1-openssl.so.1 libcurl.so.4; do
+		f=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+		if [ -z "$f" ]; then skip "$lib not found by ldconfig"; continue; fi
+		nm -D --defined-only "$f" | awk '{ print $3 }' | sed 's/@.*//' >>"$theirs"
+	done
+	sort -u -o "$theirs" "$theirs"
+	for ours in "$ROOT/usr/lib/libgpuattest.so.0" "$ROOT/usr/lib/libgpuattest.a" "$BUILD/libgpuattest.a"; do
+		clash=$(nm --defined-only "$ours" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u | comm -12 - "$theirs")
+		out=$clash
+		if [ -z "$clash" ]; then ok; else bad "$(basename "$ours") defines names of libxml2/xmlsec1/libcurl: $(echo $clash | head -c 200)"; fi
+	done
+}
+
+# build NAME SOURCE [static] [HOST PACKAGE]: the program, with pkg-config's
+# flags only (the host's own package, libxml-2.0, from the system's).
 build() {
-	local libs
+	local libs cflags
 	if [ "${3:-}" = static ]; then
 		libs=$(installed_pc --static --libs gpuattest | sed 's/-lgpuattest\b/-l:libgpuattest.a/')
 	else
 		libs=$(installed_pc --libs gpuattest)
 	fi
+	cflags=$(installed_pc --cflags gpuattest)
+	if [ -n "${4:-}" ]; then
+		cflags+=" $(pkg-config --cflags "$4")"
+		libs="$(pkg-config --libs "$4") $libs"
+	fi
 	# shellcheck disable=SC2046,SC2086
-	out=$($CC $(san_flags) -std=c11 -Wall -Wextra -Werror $(installed_pc --cflags gpuattest) -o "$TMP/$1" "$2" $libs 2>&1); rc=$?
+	out=$($CC $(san_flags) -std=c11 -Wall -Wextra -Werror $cflags -o "$TMP/$1" "$2" $libs 2>&1); rc=$?
 	expect_rc 0 "$1 builds from pkg-config's flags ($libs)"
 }
 
@@ -90,7 +116,26 @@ test_embedder() {
 	expect_rc 0 "the installed static archive verifies the Azure H100 evidence"
 }
 
+# A host that uses libxml2 itself, with the shared and with the static
+# library: its XML functions stay libxml2's, its parses (external entity
+# included) work before and after ours, and ours still verifies.
+test_libxml2_host() {
+	need_shared || return
+	local ev=$V/gpu/hopper_595.71.05_azure/gpu-evidence.json kind
+	printf 'from the entity file' >"$TMP/entity.txt"
+	for kind in shared static; do
+		build "xmlhost-$kind" tests/install/xmlhost.c "$kind" libxml-2.0
+		out=$(LD_LIBRARY_PATH=$ROOT/usr/lib "$TMP/xmlhost-$kind" "$ev" "$TMP/rims" 1795824000 "$TMP/entity.txt" 2>&1); rc=$?
+		expect_rc 0 "libxml2 host ($kind library)"
+		expect_no_out "FAIL" "libxml2 host ($kind library)"
+		expect_out "ok xmlCtxtReadMemory resolves into libxml2" "libxml2 host ($kind library): xmlCtxtReadMemory"
+		expect_out "ok host parse with an external entity after gpuattest" "libxml2 host ($kind library): its entity loader"
+	done
+}
+
 test_make_install
 test_exports
+test_no_borrowed_names
 test_embedder
+test_libxml2_host
 finish
