@@ -49,7 +49,7 @@ struct gpa_check {
 	enum gpa_outcome outcome;
 	char detail[360];
 };
-#define GPA_MAX_CHECKS 24
+#define GPA_MAX_CHECKS 32
 #define GPA_MAX_SYS_CHECKS 48
 
 /* Where RIMs come from; tried in order (directory, then cache, then the
@@ -284,6 +284,12 @@ struct gpa_appraisal {
 int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_set *set,
     struct gpa_appraisal *out, struct gpa_err *e);
 void appraisal_clear(struct gpa_appraisal *a);
+
+/* Compares the opaque-data reference values of the device's usable RIMs
+ * (either may be NULL) with its report (opaque_cmp.c, §16.2): fills
+ * opaque_done, opaque_conflict, the mismatch records and the attester
+ * claims. -1 only when out of memory. */
+int appraise_opaque_refs(struct gpa_device_result *d, const struct rim *drv, const struct rim *vb);
 
 /* Built-in policy: fills verdict, failures and incomplete lists. */
 void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);

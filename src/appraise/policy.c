@@ -199,6 +199,47 @@ static void check_measurements(struct gpa_device_result *d)
 		    "measurements not compared: a reference manifest was not available or not trustworthy");
 }
 
+/* The opaque-data reference values (§16.2; NVIDIA 2.0's built-in policy
+ * wants x-nvidia-mismatch-opaque-data-records null): each record not met is
+ * a failure of its own, naming the field, the RIM record and both values. */
+#define OPAQUE_CHECKS_SHOWN 4
+
+static void check_opaque_refs(struct gpa_device_result *d)
+{
+	int n = d->nopaque_mismatch;
+
+	if (!d->opaque_done)
+		return;
+	if (d->opaque_conflict) {
+		add(d, "opaque-data", GPA_CHECK_FAIL, "opaque-data reference values conflict: %s",
+		    d->opaque_conflict_detail);
+		return;
+	}
+	for (int i = 0; i < n && i < OPAQUE_CHECKS_SHOWN; i++) {
+		const struct gpa_opaque_mismatch *m = &d->opaque_mismatch[i];
+		const char *field = opaque_field_name(d->kind, m->id);
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s%s(opaque id %u, %s RIM record \"%s\")",
+		    field ? field : "", field ? " " : "", m->id,
+		    m->source[0] == 'D' ? "driver" : d->kind == GPA_DEV_GPU ? "VBIOS" : "BIOS", m->name);
+		if (m->has_runtime)
+			add(d, "opaque-data", GPA_CHECK_FAIL, "%s: SVN %llu is below the minimum %llu", what,
+			    (unsigned long long)m->runtime, (unsigned long long)m->golden);
+		else
+			add(d, "opaque-data", GPA_CHECK_FAIL,
+			    "%s: the report has no %s value to compare with the minimum SVN %llu", what,
+			    d->report.layout == OPAQUE_NVDAOD ? "2-byte value-type-0x87" : "SVN (legacy opaque data has no value types)",
+			    (unsigned long long)m->golden);
+	}
+	if (n > OPAQUE_CHECKS_SHOWN)
+		add(d, "opaque-data", GPA_CHECK_FAIL, "... and %d more opaque-data reference value(s) not met",
+		    n - OPAQUE_CHECKS_SHOWN);
+	if (n == 0)
+		add(d, "opaque-data", GPA_CHECK_PASS, "all %d opaque-data reference value(s) met (minimum SVN)",
+		    d->nopaque_refs);
+}
+
 /* The report must describe the GPU the driver says it is talking to. */
 static void check_live_device(struct gpa_device_result *d, const struct gpa_system_info *sys)
 {
@@ -293,6 +334,7 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa
 		check_rim(cfg, d, &d->driver, d->info.driver_version);
 	check_rim(cfg, d, &d->vbios, d->info.vbios_version);
 	check_measurements(d);
+	check_opaque_refs(d);
 verdict:
 	d->verdict = checks_verdict(d->checks, d->nchecks);
 }

@@ -418,8 +418,10 @@ static int appraise_measurements(struct gpa_device_result *d)
 		return -1;
 	if (vbios_ok && compare_rim(d, &d->vbios, "Firmware") != 0)
 		return -1;
+	if (appraise_opaque_refs(d, driver_ok ? d->driver.rim : NULL, vbios_ok ? d->vbios.rim : NULL) != 0)
+		return -1;
 	d->measurements_done = (!gpu || driver_ok) && vbios_ok;
-	if (d->nmismatch > 0)
+	if (d->nmismatch > 0 || d->nopaque_mismatch > 0 || d->opaque_conflict)
 		d->measres = "fail";
 	else if (d->measurements_done)
 		d->measres = "success";

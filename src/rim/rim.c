@@ -261,6 +261,7 @@ void rim_free(struct rim *r)
 	free(r->name);
 	free(r->edition);
 	free(r->meas);
+	free(r->opaque);
 	chain_result_clear(&r->chain);
 	sk_X509_pop_free(r->certs, X509_free);
 	free(r);

@@ -42,6 +42,22 @@ struct rim_measurement {
 	uint8_t hash[GPA_RIM_MAX_ALTS][GPA_RIM_HASH_MAX];
 };
 
+/* NVIDIA's opaque-data reference values ("Opaque Data RIM Attributes",
+ * attestation-formats.md §16.2): a Measurement resource with index >= 4096
+ * whose ns3:minSvn is the lowest acceptable value of the report's opaque
+ * entry with id index - 4096. */
+#define GPA_RIM_OPAQUE_NS	"https://docs.nvidia.com/attestation/specs/latest/opaque-data.html"
+#define GPA_RIM_OPAQUE_BASE	4096
+#define GPA_RIM_OPAQUE_MAX	(GPA_RIM_OPAQUE_BASE + 65535)
+
+struct rim_opaque_ref {
+	uint16_t id;			/* opaque type id (index - 4096) */
+	int index;			/* the RIM index */
+	char name[64];
+	uint64_t min_svn;		/* ns3:minSvn */
+	bool include_in_result;		/* ns3:includeInResult="True" */
+};
+
 struct rim {
 	char *colloquial_version;	/* Meta/@colloquialVersion */
 	char *firmware_manufacturer_id;	/* Meta/@ns1:FirmwareManufacturerId (oemid), may be NULL */
@@ -50,6 +66,8 @@ struct rim {
 	char *edition;			/* Meta/@edition, e.g. GPU, SWITCH */
 	int nmeas;
 	struct rim_measurement *meas;	/* every Resource type=Measurement, in document order */
+	int nopaque;
+	struct rim_opaque_ref *opaque;	/* the active opaque-data records (index >= 4096) */
 
 	/* Signature and chain. */
 	bool signature_checked;		/* xmlsec ran */

@@ -35,6 +35,12 @@
 typedef const xmlError *gpa_xml_error_t;
 #else
 typedef xmlErrorPtr gpa_xml_error_t;
+/* opaque_ref.c: a Measurement resource whose index is 4096 or more is an
+ * opaque-data record; rim_parse_opaque_ref reads it into r->opaque (active
+ * ones only), r->opaque having room for every resource of the Payload. */
+bool rim_is_opaque_ref(const xmlNode *res);
+int rim_parse_opaque_ref(const xmlNode *res, int pos, struct rim *r, struct gpa_err *e);
+
 #endif
 
 /* First diagnostic of libxml2 / xmlsec during one rim_load on this thread.

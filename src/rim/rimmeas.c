@@ -256,7 +256,7 @@ static int check_no_stray_measurements(xmlNodePtr root, int count, struct gpa_er
 int rim_parse_measurements(xmlNodePtr root, xmlNodePtr payload, struct rim *r,
     struct gpa_err *e)
 {
-	int count = 0, pos = 0;
+	int count = 0, pos = 0, nres = 0;
 
 	for (xmlNodePtr c = payload->children; c != NULL; c = c->next)
 		if (is_measurement(c))
@@ -273,13 +273,21 @@ int rim_parse_measurements(xmlNodePtr root, xmlNodePtr payload, struct rim *r,
 		return -1;
 	}
 	r->meas = calloc((size_t)count, sizeof(*r->meas));
-	if (r->meas == NULL) {
+	r->opaque = calloc((size_t)count, sizeof(*r->opaque));
+	if (r->meas == NULL || r->opaque == NULL) {
 		gpa_err_set(e, "RIM: out of memory");
 		return -1;
 	}
 	for (xmlNodePtr c = payload->children; c != NULL; c = c->next) {
 		if (!is_measurement(c))
 			continue;
+		nres++;
+		/* Opaque-data reference values share the element (opaque_ref.c). */
+		if (rim_is_opaque_ref(c)) {
+			if (rim_parse_opaque_ref(c, nres, r, e) != 0)
+				return -1;
+			continue;
+		}
 		if (parse_measurement(c, pos + 1, &r->meas[pos], e) != 0)
 			return -1;
 		pos++;
