@@ -39,6 +39,11 @@ int cli_sign_check(const struct cli_sign_opts *o);
 int cli_sign_emit(const struct cli_sign_opts *o, const gpuattest_result *res);
 void cli_sign_clear(struct cli_sign_opts *o);
 void cli_usage_verify_tokens(FILE *f);
+/* Audit receipts (receipt.c): write after a verification, or re-verify one. */
+int cli_receipt_emit(gpuattest_config *cfg, const gpuattest_result *res, const char *path,
+    const char *token_path);
+int cli_receipt_check(gpuattest_config *cfg, const char *path, bool json, bool quiet);
+void cli_usage_verify_receipts(FILE *f);
 int cli_jwks(int argc, char **argv);
 void cli_usage_jwks(FILE *f);
 

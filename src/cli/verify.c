@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "api/receipt.h"
 #include "api/api_internal.h"
 #include "collect/collect.h"
 #include "util/util.h"
@@ -142,6 +143,7 @@ void cli_usage_verify(FILE *f)
 "  equal to the signed report's.\n"
 "\n");
 	cli_usage_verify_tokens(f);
+	cli_usage_verify_receipts(f);
 	fprintf(f,
 "Exit codes: 0 verified; 1 the evidence does not satisfy the policy; 2 bad\n"
 "usage or unreadable input; 3 could not complete (RIM not available, network,\n"
@@ -183,6 +185,7 @@ enum {
 	OPT_RESULT_TOKEN, OPT_SIGN_KEY, OPT_SIGN_KID, OPT_SIGN_ISSUER,
 	OPT_ACCEPT_EVIDENCE_NONCE,
 	OPT_CLAIMS_VERSION,
+	OPT_RECEIPT, OPT_CHECK_RECEIPT,
 };
 
 static const struct option verify_opts[] = {
@@ -222,6 +225,8 @@ static const struct option verify_opts[] = {
 	{"expect-switches", required_argument, NULL, OPT_EXPECT_SWITCHES},
 	{"nscq-lib", required_argument, NULL, OPT_NSCQ_LIB},
 	{"result-token", required_argument, NULL, OPT_RESULT_TOKEN},
+	{"receipt", required_argument, NULL, OPT_RECEIPT},
+	{"check-receipt", required_argument, NULL, OPT_CHECK_RECEIPT},
 	{"sign-key", required_argument, NULL, OPT_SIGN_KEY},
 	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
 	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
@@ -240,6 +245,7 @@ struct verify_args {
 	unsigned char nonce[32];
 	int color;
 	struct cli_sign_opts sign;
+	const char *receipt, *check_receipt;	/* receipt.c */
 };
 
 static int bad_usage(const char *msg)
@@ -370,6 +376,8 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 				return GPUATTEST_BAD_INPUT;
 			break;
 		case OPT_ALLOW_DEV_TOOLS: gpuattest_config_insecure_allow_dev_tools(cfg); break;
+		case OPT_RECEIPT: va->receipt = optarg; break;
+		case OPT_CHECK_RECEIPT: va->check_receipt = optarg; break;
 		case OPT_RESULT_TOKEN:
 		case OPT_SIGN_KEY:
 		case OPT_SIGN_KID:
@@ -554,6 +562,20 @@ int cli_verify(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
+	if (va.check_receipt != NULL) {
+		rc = va.recorded || va.receipt != NULL || va.set_ready || va.sign.key != NULL ?
+		    bad_usage("--check-receipt re-verifies a receipt on its own: no evidence, --receipt, "
+		    "--set-ready or --sign options with it") : cli_receipt_check(cfg, va.check_receipt, va.json,
+		    va.quiet);
+		cli_sign_clear(&va.sign);
+		gpuattest_config_free(cfg);
+		return rc;
+	}
+	if (va.receipt != NULL && api_receipt_prepare(cfg) != 0) {
+		cli_sign_clear(&va.sign);
+		gpuattest_config_free(cfg);
+		return GPUATTEST_INCOMPLETE;
+	}
 	rc = va.recorded ? verify_recorded(cfg, &va, &res) : verify_live(cfg, &va, &res);
 	if (rc == -2) {
 		cli_sign_clear(&va.sign);
@@ -574,6 +596,8 @@ int cli_verify(int argc, char **argv)
 	}
 	rc = print_result(&va, res);
 	if (cli_sign_emit(&va.sign, res) != 0 && rc == 0)
+		rc = GPUATTEST_INCOMPLETE;
+	if (va.receipt != NULL && cli_receipt_emit(cfg, res, va.receipt, va.sign.result_token) != 0 && rc == 0)
 		rc = GPUATTEST_INCOMPLETE;
 	cli_sign_clear(&va.sign);
 	gpuattest_result_free(res);

@@ -333,7 +333,7 @@ static void add_bad_checks(json_t *checks, const char *where, char *buf, size_t 
 		return;
 	json_array_foreach(checks, i, c) {
 		const char *o = json_string_value(json_object_get(c, "outcome"));
-		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *id = json_string_value(json_object_get(c, "check"));
 		const char *detail = json_string_value(json_object_get(c, "detail"));
 		size_t used = strlen(buf);
 

@@ -140,30 +140,37 @@ static json_t *items_json(const struct gpa_bundle_item *v, size_t n)
 	return o;
 }
 
-int bundle_write(const struct gpa_bundle *b, const char *path, struct gpa_err *e)
+json_t *bundle_to_json(const struct gpa_bundle *b)
 {
 	char created[21];
 	json_t *root = json_object(), *rims = items_json(b->rims, b->nrims),
 	    *ocsp = items_json(b->ocsp, b->nocsp);
-	char *text = NULL;
-	int rc = -1;
 
 	time_format_rfc3339(b->created ? b->created : time(NULL), created);
 	if (root == NULL || rims == NULL || ocsp == NULL ||
 	    json_object_set_new(root, "format", json_string(BUNDLE_FORMAT)) != 0 ||
 	    json_object_set_new(root, "version", json_integer(1)) != 0 ||
 	    json_object_set_new(root, "created", json_string(created)) != 0 ||
-	    json_object_set(root, "rims", rims) != 0 || json_object_set(root, "ocsp", ocsp) != 0 ||
-	    (text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(1))) == NULL) {
-		gpa_err_set(e, "bundle: out of memory");
-		goto out;
+	    json_object_set(root, "rims", rims) != 0 || json_object_set(root, "ocsp", ocsp) != 0) {
+		json_decref(root);
+		root = NULL;
 	}
-	if (file_write_atomic(path, text, strlen(text), e) == 0)
-		rc = 0;
-out:
-	free(text);
 	json_decref(rims);
 	json_decref(ocsp);
+	return root;
+}
+
+int bundle_write(const struct gpa_bundle *b, const char *path, struct gpa_err *e)
+{
+	json_t *root = bundle_to_json(b);
+	char *text = root != NULL ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(1)) : NULL;
+	int rc = -1;
+
+	if (text == NULL)
+		gpa_err_set(e, "bundle: out of memory");
+	else if (file_write_atomic(path, text, strlen(text), e) == 0)
+		rc = 0;
+	free(text);
 	json_decref(root);
 	return rc;
 }

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "util/util.h"
 
 #define GPA_BUNDLE_MAX_BYTES	(64u << 20)
@@ -52,7 +54,9 @@ int bundle_add_ocsp(struct gpa_bundle *b, const char *key, const uint8_t *der, s
 const struct gpa_bundle_item *bundle_get_rim(const struct gpa_bundle *b, const char *id);
 const struct gpa_bundle_item *bundle_get_ocsp(const struct gpa_bundle *b, const char *key);
 
-/* created = now when b->created is 0. */
+/* created = now when b->created is 0. bundle_to_json: the same document as
+ * a new JSON object (a receipt embeds it), NULL out of memory. */
+json_t *bundle_to_json(const struct gpa_bundle *b);
 int bundle_write(const struct gpa_bundle *b, const char *path, struct gpa_err *e);
 struct gpa_bundle *bundle_read(const char *path, struct gpa_err *e);
 struct gpa_bundle *bundle_parse(const uint8_t *buf, size_t len, struct gpa_err *e);
