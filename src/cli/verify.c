@@ -129,7 +129,9 @@ void cli_usage_verify(FILE *f)
 "                       ready to accept work; on any other outcome (a failure, a\n"
 "                       check not done, an error once the driver answered) mark\n"
 "                       them NOT ready (needs root). Without it the ready state\n"
-"                       is not touched.\n"
+"                       is not touched. The ready state is one flag for the whole\n"
+"                       system, so --set-ready attests every GPU: with --gpu it is\n"
+"                       refused (exit 2).\n"
 "  --insecure-allow-dev-tools\n"
 "                       accept a driver in developer-tools (debug) mode, which is\n"
 "                       NOT confidential (default: such a system fails)\n"
@@ -419,16 +421,42 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return bad_usage("--report and --cert-chain go together");
 	if (va->recorded && (va->set_ready || va->gpus != NULL))
 		return bad_usage("--set-ready and --gpu apply to the live system, not to recorded evidence");
+	/* The ready state is one flag for the whole system: attesting some
+	 * GPUs cannot vouch for the others. */
+	if (va->set_ready && va->gpus != NULL)
+		return bad_usage("--set-ready marks every GPU of the system ready, so it needs every GPU "
+		    "attested: drop --gpu (nothing was attested and the ready state was not changed)");
 	if (va->color < 0)
 		va->color = isatty(STDOUT_FILENO);
 	return 0;
 }
 
-/* Marks the GPUs ready only after a pass, not ready otherwise. */
+/* GPUs of the appraisal that passed. */
+static int gpus_attested(const struct gpa_appraisal *a)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		n += a->dev[i].kind == GPA_DEV_GPU && a->dev[i].live;
+	return n;
+}
+
+/* Marks the GPUs ready only after a pass of every GPU the driver reports,
+ * not ready otherwise. */
 static void apply_ready_state(struct gpa_live *l, gpuattest_result *res)
 {
 	bool ready = res->a.verdict == GPA_PASS;
 	struct gpa_err e = {{0}};
+
+	if (ready && gpus_attested(&res->a) != l->sys.gpus_total) {
+		/* Never READY for a part of the system (cannot happen without
+		 * --gpu, which is refused; kept so that it stays impossible). */
+		appraisal_sys_add(&res->a, "ready-scope", GPA_CHECK_FAIL,
+		    "--set-ready: %d of the driver's %d GPU(s) were attested; the ready state covers all of them",
+		    gpus_attested(&res->a), l->sys.gpus_total);
+		res->a.verdict = GPA_FAIL;
+		ready = false;
+	}
 
 	if (live_set_ready(l, ready, &e) == 0) {
 		res->a.ready_state_after = ready;

@@ -314,12 +314,24 @@ set_ready() {
 	expect_out "GPUs ready state set to NOT READY" "ready: appraisal error: NOT READY said"
 	expect_no_out "VERIFICATION SUCCESSFUL" "ready: appraisal error: no success"
 	ready_is 0 "an appraisal error with --set-ready marks NOT ready"
-	# So is a bad --gpu, found once the driver answers (exit 2).
-	printf '1\n' >"$RS"
-	live --set-ready --gpu 9
-	expect_rc 2 "ready: --gpu 9 with --set-ready"
-	expect_out "GPUs ready state set to NOT READY" "ready: --gpu 9: NOT READY said"
-	ready_is 0 "a bad --gpu with --set-ready marks NOT ready"
+	# The ready state is system-wide: a subset of the GPUs cannot set it.
+	# 2 GPUs, GPU 1 tampered: '--gpu 0 --set-ready' must not mark READY.
+	printf '0\n' >"$RS"
+	cfg ready_subset "{\"ready_state_file\": \"$RS\", \"gpus\": 2, \"faults\": [{\"kind\": \"bad_signature\", \"gpu\": 1}]}"
+	live --gpu 0
+	expect_rc 0 "ready: GPU 0 alone passes (GPU 1 is the tampered one)"
+	live --gpu 0 --set-ready
+	expect_rc 2 "ready: --gpu 0 --set-ready refused"
+	expect_out "--set-ready marks every GPU of the system ready" "ready: --gpu with --set-ready: says why"
+	expect_no_out "VERIFICATION SUCCESSFUL" "ready: --gpu with --set-ready: nothing attested"
+	ready_is 0 "--gpu 0 --set-ready with GPU 1 tampered does not mark READY"
+	live --gpu 0,1 --set-ready --quiet
+	expect_rc 2 "ready: --gpu 0,1 --set-ready refused too"
+	ready_is 0 "--gpu 0,1 --set-ready leaves it"
+	live --set-ready
+	expect_rc 1 "ready: all GPUs with --set-ready, GPU 1 tampered"
+	ready_is 0 "the whole system with GPU 1 tampered stays NOT ready"
+	cfg ready "{\"ready_state_file\": \"$RS\"}"
 	# ... and when the driver refuses even that, the run says so.
 	printf '1\n' >"$RS"
 	cfg ready_err_locked "{\"ready_state_file\": \"$RS\", \"faults\": [{\"kind\": \"nvml_error\", \"function\": \"nvmlDeviceGetConfComputeGpuAttestationReport\", \"code\": 999}, {\"kind\": \"nvml_error\", \"function\": \"nvmlSystemSetConfComputeGpusReadyState\", \"code\": 4}]}"
