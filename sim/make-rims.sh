@@ -22,6 +22,14 @@
 # NVIDIA's GPU and LS10 RIMs do. With SIM_RIM_CONFLICT=1 in the environment
 # the VBIOS RIM also marks index 7 active, which the driver RIM already
 # does: an index conflict, for testing that check.
+#
+# Opaque-data reference values (NVIDIA's "ns3" records, fact sheet §16.2):
+# SIM_VBIOS_OPAQUE and SIM_DRIVER_OPAQUE, each a space-separated list of
+# ID:MINSVN:NAME[:INCLUDE] (INCLUDE True or False, default True), add to the
+# VBIOS / driver RIM one active record per item: index 4096+ID,
+# ns3:minSvn=MINSVN, name=NAME, ns3:includeInResult=INCLUDE. E.g.
+#   SIM_VBIOS_OPAQUE="37:1:fsp_ucode_svn" sim/make-rims.sh ...
+# (the simulator's NVDAOD reports carry FSP_UCODE_SVN, id 37).
 set -euo pipefail
 
 if [ $# -lt 6 ] || [ $# -gt 7 ]; then
@@ -69,6 +77,21 @@ alternatives() {
 	esac
 }
 
+NS3=https://docs.nvidia.com/attestation/specs/latest/opaque-data.html
+
+# opaque_records COMPONENT: the ns3 records of that RIM, one per line.
+opaque_records() {
+	local list item id min name inc
+	case $1 in vbios) list=${SIM_VBIOS_OPAQUE:-} ;; driver) list=${SIM_DRIVER_OPAQUE:-} ;; *) list= ;; esac
+	for item in $list; do
+		IFS=: read -r id min name inc <<<"$item"
+		[[ $id =~ ^[0-9]+$ && $id -le 65535 && $min =~ ^[0-9]+$ && $name =~ ^[A-Za-z0-9_.-]+$ ]] ||
+			die "bad opaque record '$item' (want ID:MINSVN:NAME[:True|False])"
+		printf '        <ns0:Resource type="Measurement" index="%d" active="True" name="%s" ns3:minSvn="%s" ns3:includeInResult="%s"/>\n' \
+			$((4096 + id)) "$name" "$min" "${inc:-True}"
+	done
+}
+
 resource_name() {
 	local c=$1 i=$2
 	if { [ "$c" = vbios ] && [ "$i" -ge 1 ] && [ "$i" -le 6 ]; } ||
@@ -81,13 +104,15 @@ resource_name() {
 
 # write_template FILE ID COMPONENT VERSION PRODUCT EDITION
 write_template() {
-	local f=$1 id=$2 comp=$3 ver=$4 product=$5 edition=$6 tag i n a hashes active
+	local f=$1 id=$2 comp=$3 ver=$4 product=$5 edition=$6 tag i n a hashes active recs
 	tag=$(printf 'gpuattest-sim|tag|%s' "$id" | sha384sum | cut -d' ' -f1)
 	{
 		printf '<SoftwareIdentity xmlns="http://standards.iso.org/iso/19770/-2/2015/schema.xsd" xmlns:ns0="http://standards.iso.org/iso/19770/-2/2015/schema.xsd" xmlns:ns2="http://www.w3.org/2001/04/xmlenc#sha384" corpus="false" name="%s" patch="false" supplemental="false" tagId="%s" version="1.0" tagVersion="0">\n' "$product" "$tag"
 		printf '    <ns0:Entity name="gpuattest SIMULATION" role="softwareCreator tagCreator"/>\n'
 		printf '    <ns0:Meta xmlns:ns1="https://trustedcomputinggroup.org/resource/tcg-reference-integrity-manifest-rim-information-model/" colloquialVersion="%s" edition="%s" product="%s" revision="r1" PayloadType="direct" ns1:BindingSpec="RIMIM" ns1:BindingSpecVersion="1.01" ns1:PlatformManufacturerId="5703" ns1:PlatformManufacturerStr="gpuattest SIMULATION" ns1:PlatformModel="%s" ns1:FirmwareManufacturer="gpuattest SIMULATION" ns1:FirmwareManufacturerId="5703"/>\n' "$ver" "$edition" "$product" "$product"
-		printf '    <ns0:Payload xmlns:SHA384="http://www.w3.org/2001/04/xmlenc#sha384">\n'
+		recs=$(opaque_records "$comp")
+		printf '    <ns0:Payload xmlns:SHA384="http://www.w3.org/2001/04/xmlenc#sha384"%s>\n' \
+			"${recs:+ xmlns:ns3=\"$NS3\"}"
 		for ((i = 0; i < 64; i++)); do
 			n=$(alternatives "$comp" "$i")
 			if [ "$n" -eq 0 ]; then
@@ -101,6 +126,7 @@ write_template() {
 			printf '        <ns0:Resource type="Measurement" index="%d" active="%s" alternatives="%d"%s name="%s" size="48"/>\n' \
 				"$i" "$active" "$n" "$hashes" "$(resource_name "$comp" "$i")"
 		done
+		[ -z "$recs" ] || printf '%s\n' "$recs"
 		printf '    </ns0:Payload>\n'
 		printf '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"/><ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2006/12/xml-c14n11"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#sha384"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><ds:X509Data></ds:X509Data></ds:KeyInfo></ds:Signature></SoftwareIdentity>\n'
 	} >"$f"

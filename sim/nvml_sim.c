@@ -600,12 +600,19 @@ static void vbios_bytes(const char *v, uint8_t out[8])
 	out[4] = (uint8_t)x[4];
 }
 
+/* An entry of the configured layout; value types as NVIDIA's drivers send
+ * them in NVDAOD data (attestation-formats.md §16.1). */
+static void ent(struct sim_buf *b, uint16_t type, uint16_t vt, const void *data, size_t n)
+{
+	buf_entry(b, g.cfg.nvdaod, type, vt, data, n);
+}
+
 static void put_padded(struct sim_buf *b, uint16_t type, const char *s, size_t width)
 {
 	char tmp[16] = { 0 };
 
 	memcpy(tmp, s, strlen(s) < width ? strlen(s) : width - 1);
-	buf_tlv(b, type, tmp, width);
+	ent(b, type, 0x82, tmp, width);
 }
 
 /* 18 NVLink slots, each the PDI of a switch byte-reversed, as a Hopper GPU
@@ -634,6 +641,14 @@ static void switch_pdis(unsigned gpu, uint8_t out[SIM_GPU_PDI_SLOTS * SIM_PDI_LE
 	}
 }
 
+/* NVDAOD: "NVDAOD", profile 0, version major.0.0, padding. */
+static void nvdaod_header(struct sim_buf *b)
+{
+	uint8_t h[12] = { 'N', 'V', 'D', 'A', 'O', 'D', 0, 0, (uint8_t)g.cfg.opaque_version, 0, 0, 0 };
+
+	buf_put(b, h, sizeof(h));
+}
+
 static void gpu_opaque(unsigned gpu, const uint32_t counts[SIM_GPU_BLOCKS], struct sim_buf *b)
 {
 	const struct sim_fault *drv = sim_fault_for_gpu(&g.cfg, SIM_FAULT_REPORT_DRIVER_VERSION, gpu);
@@ -642,35 +657,44 @@ static void gpu_opaque(unsigned gpu, const uint32_t counts[SIM_GPU_BLOCKS], stru
 	uint8_t u32[4] = { OPAQUE_BOARD_ID & 0xff, OPAQUE_BOARD_ID >> 8, 0, 0 };
 	uint8_t info[8] = { GPU_INFO_HOPPER & 0xff, GPU_INFO_HOPPER >> 8, 0, 0, 0, 0, 0, 0 };
 	static const uint8_t cprinfo[4] = { 0x00, 0xc0, 0x01, 0x00 }, zero2[2] = { 0, 0 };
+	static const uint8_t nvle[2] = { 0xAA, 0x00 };
 	bool ppcie = g.cfg.multi_gpu_mode == NVML_CC_SYSTEM_MULTIGPU_PROTECTED_PCIE;
 	uint8_t nvdec = 0x55, ppcie_status = ppcie ? 0xAA : 0x55;
-	uint8_t version[2] = { 1, 0 }, feature[2] = { ppcie ? 2 : 0, 0 };
+	/* NVDAOD drivers send 00 02 in the (ignored) legacy version entry. */
+	uint8_t version[2] = { g.cfg.nvdaod ? 0 : 1, g.cfg.nvdaod ? 2 : 0 }, feature[2] = { ppcie ? 2 : 0, 0 };
+	uint8_t svn[2] = { (uint8_t)g.cfg.fsp_ucode_svn, (uint8_t)(g.cfg.fsp_ucode_svn >> 8) };
 	struct sim_buf cnt = { 0 };
 
+	if (g.cfg.nvdaod)
+		nvdaod_header(b);
 	vbios_bytes(g.cfg.vbios_version, vb);
-	buf_tlv(b, 6, vb, sizeof(vb));
-	buf_tlv(b, 14, u32, sizeof(u32));
+	ent(b, 6, 0x86, vb, sizeof(vb));
+	ent(b, 14, 0x82, u32, sizeof(u32));
 	put_padded(b, 15, g.cfg.chip_sku, 9);
 	put_padded(b, 16, "0", 5);
 	put_padded(b, 17, g.cfg.project, 5);
 	put_padded(b, 18, g.cfg.project_sku, 5);
-	buf_tlv(b, 19, zero2, sizeof(zero2));
-	buf_tlv(b, 3, driver, strlen(driver) + 1);
-	buf_tlv(b, 4, info, sizeof(info));
+	ent(b, 19, 0x82, zero2, sizeof(zero2));
+	ent(b, 3, 0x86, driver, strlen(driver) + 1);
+	ent(b, 4, 0x82, info, sizeof(info));
 	for (unsigned k = 0; k < SIM_GPU_BLOCKS; k++)
 		buf_u32le(&cnt, counts[k]);
-	buf_tlv(b, 12, cnt.p, cnt.len);
+	ent(b, 12, 0x84, cnt.p, cnt.len);
 	b->failed |= cnt.failed;
 	buf_free(&cnt);
-	buf_tlv(b, 13, cprinfo, sizeof(cprinfo));
-	buf_tlv(b, 11, &nvdec, 1);
+	ent(b, 13, 0x83, cprinfo, sizeof(cprinfo));
+	ent(b, 11, 0x82, &nvdec, 1);
+	if (g.cfg.nvdaod)
+		ent(b, 37, 0x87, svn, sizeof(svn));
 	if (sim_fault_for_gpu(&g.cfg, SIM_FAULT_NO_FWID, gpu) == NULL)
-		buf_tlv(b, 20, g.gpu[gpu].fwid, SIM_FWID_LEN);
-	buf_tlv(b, 21, &ppcie_status, 1);
+		ent(b, 20, 0x01, g.gpu[gpu].fwid, SIM_FWID_LEN);
+	ent(b, 21, 0x85, &ppcie_status, 1);
 	switch_pdis(gpu, pdis);
-	buf_tlv(b, 22, pdis, sizeof(pdis));
-	buf_tlv(b, 34, version, sizeof(version));
-	buf_tlv(b, 36, feature, sizeof(feature));
+	ent(b, 22, 0x82, pdis, sizeof(pdis));
+	ent(b, 34, 0x86, version, sizeof(version));
+	ent(b, 36, 0x85, feature, sizeof(feature));
+	if (g.cfg.nvdaod && g.cfg.unknown_opaque_id != 0)
+		ent(b, (uint16_t)g.cfg.unknown_opaque_id, 0x85, nvle, sizeof(nvle));
 }
 
 static int build_gpu_report(unsigned gpu, const uint8_t nonce[SIM_NONCE_LEN], struct sim_buf *out)

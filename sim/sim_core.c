@@ -186,6 +186,20 @@ void buf_u32le(struct sim_buf *b, uint32_t v)
 	buf_put(b, x, 4);
 }
 
+void buf_entry(struct sim_buf *b, bool nvdaod, uint16_t type, uint16_t value_type,
+    const void *data, size_t n)
+{
+	if (n > 0xffff) {
+		b->failed = true;
+		return;
+	}
+	buf_u16le(b, type);
+	if (nvdaod)
+		buf_u16le(b, value_type);
+	buf_u16le(b, (uint16_t)n);
+	buf_put(b, data, n);
+}
+
 void buf_tlv(struct sim_buf *b, uint16_t type, const void *data, size_t n)
 {
 	if (n > 0xffff) {
@@ -674,6 +688,9 @@ static void set_defaults(struct sim_config *c)
 	snprintf(c->project_sku, sizeof(c->project_sku), "0210");
 	snprintf(c->chip_sku, sizeof(c->chip_sku), "886");
 	snprintf(c->switch_bios_version, sizeof(c->switch_bios_version), "96.10.55.00.01");
+	c->opaque_version = 2;
+	c->fsp_ucode_svn = 1;
+	c->unknown_opaque_id = 38;
 	c->cc_feature = 1;
 	c->environment = 2;
 	c->cpu_caps = 2;
@@ -682,7 +699,7 @@ static void set_defaults(struct sim_config *c)
 
 static int parse_scalars(json_t *root, const char *dir, struct sim_config *c, char *err, size_t errlen)
 {
-	char pki[PATH_MAX] = "", ready[PATH_MAX] = "";
+	char pki[PATH_MAX] = "", ready[PATH_MAX] = "", layout[16] = "legacy";
 
 	if (get_string(root, "pki", pki, sizeof(pki), false, err, errlen) != 0 ||
 	    get_uint(root, "gpus", &c->gpus, SIM_MAX_DEVICES, err, errlen) != 0 ||
@@ -704,8 +721,17 @@ static int parse_scalars(json_t *root, const char *dir, struct sim_config *c, ch
 	    get_uint(root, "dev_tools", &c->dev_tools, 1, err, errlen) ||
 	    get_uint(root, "environment", &c->environment, 2, err, errlen) ||
 	    get_uint(root, "cpu_caps", &c->cpu_caps, 4, err, errlen) ||
-	    get_uint(root, "gpus_caps", &c->gpus_caps, 1, err, errlen))
+	    get_uint(root, "gpus_caps", &c->gpus_caps, 1, err, errlen) ||
+	    get_string(root, "opaque_layout", layout, sizeof(layout), false, err, errlen) ||
+	    get_uint(root, "opaque_version", &c->opaque_version, 255, err, errlen) ||
+	    get_uint(root, "fsp_ucode_svn", &c->fsp_ucode_svn, 65535, err, errlen) ||
+	    get_uint(root, "unknown_opaque_id", &c->unknown_opaque_id, 65535, err, errlen))
 		return -1;
+	if (strcmp(layout, "legacy") != 0 && strcmp(layout, "nvdaod") != 0) {
+		seterr(err, errlen, "\"opaque_layout\" must be \"legacy\" or \"nvdaod\"");
+		return -1;
+	}
+	c->nvdaod = strcmp(layout, "nvdaod") == 0;
 	if (pki[0] != '\0' && resolve_path(dir, pki, c->pki, sizeof(c->pki)) != 0) {
 		seterr(err, errlen, "\"pki\" path too long");
 		return -1;
@@ -732,7 +758,8 @@ static int parse_config(json_t *root, const char *dir, struct sim_config *c, cha
 	static const char *const allowed[] = { "pki", "gpus", "switches", "driver_version",
 		"nvml_driver_version", "vbios_version", "nvml_vbios_version", "project", "project_sku", "chip_sku",
 		"switch_bios_version", "cc_feature", "multi_gpu_mode", "dev_tools", "environment",
-		"cpu_caps", "gpus_caps", "ready_state_file", "faults", "replay", NULL };
+		"cpu_caps", "gpus_caps", "ready_state_file", "faults", "replay", "opaque_layout",
+		"opaque_version", "fsp_ucode_svn", "unknown_opaque_id", NULL };
 	const char *bad = NULL;
 
 	if (!json_is_object(root)) {

@@ -81,6 +81,11 @@ struct sim_config {
 	char nvml_vbios_version[32];	/* what NVML says, when not vbios_version */
 	char project[8], project_sku[8], chip_sku[16];
 	char switch_bios_version[32];
+	/* GPU opaque data: legacy TLVs (default) or NVDAOD (drivers of CUDA
+	 * 13.5 on): its header version, the FSP ucode SVN (id 37, value type
+	 * 0x87) and one id nobody has named (value type 0x85), or 0 for none. */
+	bool nvdaod;
+	unsigned opaque_version, fsp_ucode_svn, unknown_opaque_id;
 	unsigned cc_feature, multi_gpu_mode, dev_tools, environment, cpu_caps, gpus_caps;
 	char ready_state_file[PATH_MAX];
 	struct sim_fault *faults;
@@ -141,6 +146,10 @@ void buf_u16le(struct sim_buf *b, uint16_t v);
 void buf_u32le(struct sim_buf *b, uint32_t v);
 /* One opaque-data record: type, length (LE u16 each), value. */
 void buf_tlv(struct sim_buf *b, uint16_t type, const void *data, size_t n);
+/* One opaque entry: a legacy TLV, or with nvdaod an NVDAOD entry (type,
+ * value type, size, data). */
+void buf_entry(struct sim_buf *b, bool nvdaod, uint16_t type, uint16_t value_type,
+    const void *data, size_t n);
 void buf_free(struct sim_buf *b);
 
 struct sim_spdm {
