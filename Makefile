@@ -29,7 +29,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # src/x509/p384.c) and jansson. libcurl (src/net/http.c) and libxml2 +
 # xmlsec1 (src/rim/xmllib.c) are loaded with dlopen when first needed, so
 # that they cost nothing at process start.
-LINK_PKGS  := openssl hogweed jansson jose
+LINK_PKGS  := openssl hogweed nettle jansson jose
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lgmp
 # For the simulator's test, which reads the signed RIMs it makes.
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)

@@ -47,6 +47,14 @@ void cli_usage_verify_receipts(FILE *f);
 int cli_jwks(int argc, char **argv);
 void cli_usage_jwks(FILE *f);
 
+int cli_version(int argc, char **argv);
+void cli_usage_version(FILE *f);
+
+/* term.c: colour by default only to a terminal, without NO_COLOR, not
+ * TERM=dumb; progress lines only to a terminal that is not dumb. */
+bool cli_color_default(int fd);
+bool cli_progress_default(int fd);
+
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);
 int cli_parse_nonce(const char *s, unsigned char out[32]);

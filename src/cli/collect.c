@@ -130,7 +130,7 @@ int cli_collect(int argc, char **argv)
 		cli_usage_collect(stderr);
 		return GPUATTEST_BAD_INPUT;
 	}
-	o.progress = isatty(STDERR_FILENO);
+	o.progress = cli_progress_default(STDERR_FILENO);
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
 		bool usage = l.bad_selection;
 		fprintf(stderr, "gpuattest: %s\n", e.msg);

@@ -14,19 +14,6 @@
 
 #include "cli/cli.h"
 
-static void usage_version(FILE *f)
-{
-	fprintf(f, "usage: gpuattest version\n");
-}
-
-static int run_version(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	printf("gpuattest %s\n", GPUATTEST_VERSION);
-	return 0;
-}
-
 /* Every command, once: what runs it, what explains it, its line in the
  * overview. */
 static const struct command {
@@ -47,8 +34,22 @@ static const struct command {
 	{ "jwks", cli_jwks, cli_usage_jwks, "print the public keys (JWKS) that check signed results" },
 	{ "preflight", cli_preflight, cli_usage_preflight,
 	  "before an upgrade: are the RIMs it will need published and valid?" },
-	{ "version", run_version, usage_version, "print the version" },
+	{ "version", cli_version, cli_usage_version,
+	  "print the versions of gpuattest and of the libraries in use" },
 };
+
+/* -h or --help anywhere among a command's own arguments (before a "--",
+ * after which they belong to another program, as for watch). */
+static bool asks_for_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
 
 static const struct command *find_command(const char *name)
 {
@@ -119,8 +120,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "--version") == 0)
 		cmd = "version";
-	if ((c = find_command(cmd)) != NULL)
+	if ((c = find_command(cmd)) != NULL) {
+		if (asks_for_help(argc - 1, argv + 1)) {
+			c->usage(stdout);
+			return 0;
+		}
 		return c->run(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "gpuattest: unknown command '%s' (try 'gpuattest --help')\n", cmd);
 	return GPUATTEST_BAD_INPUT;
 }

@@ -427,7 +427,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return bad_usage("--set-ready marks every GPU of the system ready, so it needs every GPU "
 		    "attested: drop --gpu (nothing was attested and the ready state was not changed)");
 	if (va->color < 0)
-		va->color = isatty(STDOUT_FILENO);
+		va->color = cli_color_default(STDOUT_FILENO);
 	return 0;
 }
 
@@ -511,7 +511,7 @@ static int live_error(struct gpa_live *l, const struct verify_args *va, int rc)
 static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpuattest_result **res)
 {
 	struct gpa_live_opts o = {.nvml_lib = va->nvml_lib, .gpus = va->gpus, .have_nonce = va->have_nonce,
-	    .progress = !va->quiet && isatty(STDERR_FILENO)};
+	    .progress = !va->quiet && cli_progress_default(STDERR_FILENO)};
 	struct gpa_live l;
 	struct gpa_err e = {{0}};
 

@@ -90,6 +90,21 @@ static void curl_init_once(void)
 	curl_init_rc = load_libcurl() ? cu.global_init(CURL_GLOBAL_DEFAULT) : CURLE_FAILED_INIT;
 }
 
+const char *http_curl_version(void)
+{
+	char *(*version)(void);
+
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK || (*(void **)&version = dlsym(cu.h, "curl_version")) == NULL)
+		return NULL;
+	return version();
+}
+
+const char *http_curl_soname(void)
+{
+	return LIBCURL_NAME;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;

@@ -97,5 +97,9 @@ struct gpa_http_resp {
 int http_perform_all(const struct gpa_http_opts *o, const struct gpa_http_req *reqs,
     struct gpa_http_resp *resps, size_t n, struct gpa_err *e);
 void http_resp_clear(struct gpa_http_resp *r);
+/* libcurl's version line ("libcurl/7.88.1 OpenSSL/3.0.19 ..."), loading it
+ * if need be; NULL when it cannot be loaded (http_curl_soname: its name). */
+const char *http_curl_version(void);
+const char *http_curl_soname(void);
 
 #endif

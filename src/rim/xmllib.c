@@ -15,17 +15,21 @@
  * libraries are opened RTLD_LOCAL, so nothing of theirs leaks into the
  * program's global scope either.
  */
+#define _GNU_SOURCE		/* dladdr */
 #define GPA_XMLLIB_FILL	/* the libraries' own names, not the macros */
 #include "rim/xmllib.h"
 
 #include <stdbool.h>
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Its dependencies (libxmlsec1, libxml2) come with it. */
+static void *xl_handle;
 #define XMLSEC_OPENSSL_NAME "libxmlsec1-openssl.so.1"
 
 struct gpa_xmllib gpa_xl;
@@ -57,6 +61,7 @@ static void xl_load(void)
 		return;
 	}
 	gpa_xl = t;
+	xl_handle = h;
 	xl_ok = true;
 }
 
@@ -67,4 +72,43 @@ int xmllib_load(char *err, size_t len)
 		return 0;
 	snprintf(err, len, "%s", xl_error);
 	return -1;
+}
+
+/* "1.2.37" from the real name of the file that holds fn ("libxmlsec1.so.1.2.37"). */
+static int version_from_file(void *fn, const char *stem, char *out, size_t len)
+{
+	Dl_info info;
+	char real[PATH_MAX];
+	const char *base, *v;
+
+	if (dladdr(fn, &info) == 0 || info.dli_fname == NULL || realpath(info.dli_fname, real) == NULL)
+		return -1;
+	base = strrchr(real, '/');
+	base = base != NULL ? base + 1 : real;
+	if (strncmp(base, stem, strlen(stem)) != 0)
+		return -1;
+	v = base + strlen(stem);
+	if (*v == '\0' || strchr(v, '.') == NULL)
+		return -1;
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+int xmllib_versions(char *xmlsec, size_t xlen, char *libxml, size_t llen, char *err,
+    size_t elen)
+{
+	const char *const *pv;
+	long n;
+
+	if (xmllib_load(err, elen) != 0)
+		return -1;
+	if (version_from_file(*(void **)&gpa_xl.xmlSecInit, "libxmlsec1.so.", xmlsec, xlen) != 0)
+		snprintf(xmlsec, xlen, "%s (compiled against; the loaded file does not say)", XMLSEC_VERSION);
+	pv = dlsym(xl_handle, "xmlParserVersion");
+	n = pv != NULL && *pv != NULL ? strtol(*pv, NULL, 10) : 0;
+	if (n > 0)
+		snprintf(libxml, llen, "%ld.%ld.%ld", n / 10000, n / 100 % 100, n % 100);
+	else
+		snprintf(libxml, llen, "unknown");
+	return 0;
 }

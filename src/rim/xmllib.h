@@ -41,6 +41,12 @@
 /* Loads the libraries once; 0, or -1 with the reason in err. Every other
  * use of libxml2 or xmlsec in this process must come after a 0 from here. */
 int xmllib_load(char *err, size_t len);
+/* Loads them and says which versions they are: xmlsec1 from the file the
+ * loader found (libxmlsec1.so.1 -> libxmlsec1.so.1.2.37; the headers'
+ * version when the name does not say), libxml2 from xmlParserVersion. 0, or
+ * -1 with the load error in err. */
+int xmllib_versions(char *xmlsec, size_t xlen, char *libxml, size_t llen, char *err,
+    size_t elen);
 
 /* Every function the RIM layer calls, by its library's name. */
 #define GPA_XL_FUNCS(X) \
