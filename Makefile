@@ -23,7 +23,7 @@
 # gpuattest_*), with gpuattest.pc.
 
 CC      ?= cc
-PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson jose
+PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson jose libmicrohttpd sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked: OpenSSL, Nettle (hogweed, with GMP: P-384 ECDSA, see
 # src/x509/p384.c) and jansson. libcurl (src/net/http.c) and libxml2 +
@@ -31,6 +31,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # that they cost nothing at process start.
 LINK_PKGS  := openssl hogweed nettle jansson jose
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lgmp
+# The verifier service (src/service, src/audit): libmicrohttpd, SQLite and
+# libpq, linked only into the programs that use them (--as-needed); not part
+# of the public libraries (PUB_OBJ).
+PKG_LIBS   += -Wl,--as-needed $(shell pkg-config --libs libmicrohttpd sqlite3 libpq 2>/dev/null) -Wl,--no-as-needed
 # For the simulator's test, which reads the signed RIMs it makes.
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
 
@@ -70,6 +74,8 @@ SIM_SRC  := $(wildcard sim/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# The public libraries carry the verifier, not the service around it.
+PUB_OBJ  := $(filter-out $(BUILD)/obj/src/service/% $(BUILD)/obj/src/audit/%,$(LIB_OBJ))
 TEST_BIN := $(patsubst src/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 LIB      := $(BUILD)/libgpuattest.a
 CLI      := $(BUILD)/gpuattest
@@ -97,11 +103,11 @@ $(LIB): $(LIB_OBJ)
 
 # The shared library: only gpuattest_* leaves it (hidden visibility plus the
 # version script), and it must resolve everything it uses at link time.
-$(PUB_SO): $(LIB_OBJ) $(PUB_MAP)
+$(PUB_SO): $(PUB_OBJ) $(PUB_MAP)
 	@mkdir -p $(dir $@)
 	@echo "  SO      $@"
 	@$(CC) -shared $(LDSAN) $(LDFLAGS) $(if $(LDSAN),,-Wl,-z,defs) -Wl,-soname,$(SONAME) \
-		-Wl,--version-script=$(PUB_MAP) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
+		-Wl,--version-script=$(PUB_MAP) -o $@ $(PUB_OBJ) $(LDLIBS_ALL)
 	@ln -sf $(notdir $@) $(PUB_DIR)/$(SONAME)
 	@ln -sf $(SONAME) $(PUB_DIR)/libgpuattest.so
 
@@ -109,10 +115,10 @@ $(PUB_SO): $(LIB_OBJ) $(PUB_MAP)
 # but gpuattest_* made local, so that a program linking it meets no name of
 # ours besides the API (no file_read, no hex_decode). Needs objects without
 # LTO-only code: debian/rules builds with optimize=-lto.
-$(PUB_A): $(LIB_OBJ)
+$(PUB_A): $(PUB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
-	@$(LD) -r -o $(PUB_DIR)/gpuattest-all.o $(LIB_OBJ)
+	@$(LD) -r -o $(PUB_DIR)/gpuattest-all.o $(PUB_OBJ)
 	@objcopy --wildcard --keep-global-symbol='gpuattest_*' $(PUB_DIR)/gpuattest-all.o $(PUB_DIR)/gpuattest.o
 	@rm -f $@ $(PUB_DIR)/gpuattest-all.o && ar rcs $@ $(PUB_DIR)/gpuattest.o
 

@@ -34,6 +34,8 @@ static const struct command {
 	{ "jwks", cli_jwks, cli_usage_jwks, "print the public keys (JWKS) that check signed results" },
 	{ "preflight", cli_preflight, cli_usage_preflight,
 	  "before an upgrade: are the RIMs it will need published and valid?" },
+	{ "serve", cli_serve, cli_usage_serve, "run the verifier service (NRAS-compatible HTTP, audit trail)" },
+	{ "audit", cli_audit, cli_usage_audit, "list, show or export the verifier service's audit trail" },
 	{ "version", cli_version, cli_usage_version,
 	  "print the versions of gpuattest and of the libraries in use" },
 };
