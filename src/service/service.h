@@ -158,9 +158,11 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 
 /* ---- signing (sign.c, over src/token) ---- */
 
-/* The service's ES384 key: key_path, or NULL for signing-key.pem under the
- * state directory (generated, 0600, on first start). NULL with e set when
- * signing is unavailable: the service then refuses every token endpoint. */
+/* The service's ES384 key: key_path (must exist), or NULL for
+ * signing-key.pem under the state directory (generated, 0600, on first
+ * start); its certificate KEY.crt beside it (self-signed when made here)
+ * goes into the JWKS as x5c. NULL with e set when signing is unavailable:
+ * the service then refuses every token endpoint (503). */
 struct svc_signer *svc_signer_open(const char *key_path, struct gpa_err *e);
 void svc_signer_free(struct svc_signer *s);
 /* NRAS's detached EAT for the appraisal (attestation-formats.md §10.5,
