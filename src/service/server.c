@@ -54,6 +54,7 @@ struct req_ctx {
 	uint8_t *body;
 	size_t len, cap;
 	bool refused;		/* an error answer is queued or decided: the body is discarded */
+	int pending;		/* the status of an error to answer once the body is in */
 	int status;
 };
 
@@ -505,26 +506,30 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return ret;
 		return MHD_YES;
 	}
-	if (r->refused) {
-		*upload_size = 0;	/* the answer is queued: discard the rest */
-		return MHD_YES;
-	}
 	if (*upload_size > 0) {
+		/* libmicrohttpd takes an answer only before the body or after
+		 * all of it: a body still arriving past the time limit gets the
+		 * connection closed, the only answer possible then. */
 		if (now_s() - r->start > s->o->request_timeout_s) {
 			svc_metrics_error("timeout");
-			*upload_size = 0;
-			return send_error(c, r, MHD_HTTP_REQUEST_TIMEOUT, "timeout", NULL,
-			    "the request took over %d s to arrive", s->o->request_timeout_s);
+			r->status = MHD_HTTP_REQUEST_TIMEOUT;
+			return MHD_NO;
 		}
-		if (append_body(s, r, upload_data, *upload_size) != 0) {
+		if (!r->refused && append_body(s, r, upload_data, *upload_size) != 0) {
+			/* Over the limit without a Content-Length (chunked): the
+			 * rest is read and dropped, within the time limit, then 413. */
 			svc_metrics_error("too-large");
-			*upload_size = 0;
-			return send_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", NULL,
-			    "the body is over the limit of %zu bytes", s->o->max_body);
+			r->refused = true;
+			r->pending = MHD_HTTP_CONTENT_TOO_LARGE;
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->pending != 0)
+		return send_error(c, r, r->pending, "too-large", NULL, "the body is over the limit of %zu bytes",
+		    s->o->max_body);
+	if (r->refused)
+		return MHD_YES;	/* answered on the first call */
 	switch (r->ep) {
 	case SVC_EP_HEALTH: return do_health(s, c, r);
 	case SVC_EP_JWKS: return do_jwks(s, c, r);
