@@ -7,6 +7,8 @@
 # here can be mistaken for NVIDIA material. No network. Idempotent: files
 # that already exist are kept, so re-running is a no-op and running with a
 # larger count only adds devices under the same CAs.
+# SIM_GPU_CHIP=GR100 names the GPU certificates as Rubin GPUs ("GR100 A01 GSP
+# BROM", "GR100 A01 GSP FMC LF"); default GH100 (Hopper).
 #
 # Owns: creating files under OUTDIR. Must never touch anything else, and
 # never reuse NVIDIA's names without the SIM marker.
@@ -195,8 +197,8 @@ fwid_ext_der() {
 make_device() {
 	local dir=$1 chip=$2 prefix=$3 prov=$OUT/ca/$4
 	local cn_brom cn_leaf pdi fwid leafser
-	if [ "$chip" = GH100 ]; then
-		cn_brom="GH100 A01 GSP BROM" cn_leaf="GH100 A01 GSP FMC LF"
+	if [ "$chip" = GH100 ] || [ "$chip" = GR100 ]; then
+		cn_brom="$chip A01 GSP BROM" cn_leaf="$chip A01 GSP FMC LF"
 	else
 		cn_brom="LS_10 A01 FSP BROM" cn_leaf="LS_10 A01 FSP FMC LF"
 	fi
@@ -254,7 +256,7 @@ for ca in root identity prov-gh100 prov-ls10 rim-root rim-ca rim-l3; do
 	make_ocsp "$ca"
 done
 for ((i = 0; i < NGPUS; i++)); do
-	make_device "$OUT/gpu$i" GH100 41 prov-gh100
+	make_device "$OUT/gpu$i" "${SIM_GPU_CHIP:-GH100}" 41 prov-gh100
 done
 for ((i = 0; i < NSW; i++)); do
 	make_device "$OUT/switch$i" LS_10 50 prov-ls10

@@ -208,6 +208,7 @@ struct gpa_device_result {
 	struct report_info info;
 	enum gpa_arch arch;
 	bool arch_check;		/* evidence arch agrees with the chain's hwmodel */
+	bool no_rim_scheme;		/* no SWID RIM ids for this architecture (Rubin): not done */
 	char arch_detail[128];
 	bool chain_parsed;
 	STACK_OF(X509) *chain;

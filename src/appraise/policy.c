@@ -243,6 +243,7 @@ static void check_opaque_refs(struct gpa_device_result *d)
 /* The report must describe the GPU the driver says it is talking to. */
 static void check_live_device(struct gpa_device_result *d, const struct gpa_system_info *sys)
 {
+	/* NVML's number for Rubin is not known to us: not compared. */
 	bool gpu_arch = d->arch == GPA_ARCH_HOPPER || d->arch == GPA_ARCH_BLACKWELL;
 
 	if (strcmp(sys->driver_version, d->info.driver_version) == 0)
@@ -330,6 +331,14 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa
 		goto verdict;
 	if (d->live && cfg->sys != NULL && d->kind == GPA_DEV_GPU)
 		check_live_device(d, cfg->sys);
+	if (d->no_rim_scheme) {
+		/* Never a guessed id (§16.4): the comparison cannot be done. */
+		add(d, "rim-fetch", GPA_CHECK_NOT_DONE,
+		    "no reference manifest scheme for %s in this version: NVIDIA defines no SWID RIM id for it, so driver %s and VBIOS %s cannot be compared with reference values",
+		    d->arch == GPA_ARCH_RUBIN ? "Rubin" : arch_name(d->arch), d->info.driver_version,
+		    d->info.vbios_version);
+		goto verdict;
+	}
 	if (d->kind == GPA_DEV_GPU)
 		check_rim(cfg, d, &d->driver, d->info.driver_version);
 	check_rim(cfg, d, &d->vbios, d->info.vbios_version);

@@ -158,9 +158,13 @@ static void device_parse(const struct evidence_item *it, const uint8_t expected_
 	d->parsed = true;
 	check_nonce(d, it, expected_nonce);
 	check_fwid(d);
-	if (d->arch_check && report_rim_ids(&d->info, d->arch, &e) != 0) {
-		d->arch_check = false;
-		snprintf(d->arch_detail, sizeof(d->arch_detail), "%.120s", e.msg);
+	if (d->arch_check && (rc = report_rim_ids(&d->info, d->arch, &e)) != 0) {
+		if (rc == SPDM_ERR_UNSUPPORTED) {
+			d->no_rim_scheme = true;
+		} else {
+			d->arch_check = false;
+			snprintf(d->arch_detail, sizeof(d->arch_detail), "%.120s", e.msg);
+		}
 	}
 }
 
@@ -534,7 +538,7 @@ static void devices_parse(const struct gpa_appraise_cfg *cfg, const struct evide
 	parallel_for(set->n, 0, device_parse_one, jobs);
 	for (size_t i = 0; i < set->n; i++) {
 		struct gpa_device_result *d = &a->dev[i];
-		if (d->parsed && d->arch_check) {
+		if (d->parsed && d->arch_check && !d->no_rim_scheme) {
 			if (d->kind == GPA_DEV_GPU)
 				rim_table_add(t, d->info.driver_rim_id);
 			rim_table_add(t, d->info.vbios_rim_id);
@@ -642,7 +646,7 @@ int appraise_evidence(const struct gpa_appraise_cfg *cfg, const struct evidence_
 
 		d->driver.kind = "driver";
 		d->vbios.kind = d->kind == GPA_DEV_GPU ? "VBIOS" : "switch BIOS";
-		if (!d->parsed || !d->arch_check)
+		if (!d->parsed || !d->arch_check || d->no_rim_scheme)
 			continue;
 		if (d->kind == GPA_DEV_GPU && (s = rim_table_find(t, d->info.driver_rim_id)) != NULL) {
 			snprintf(d->driver.id, sizeof(d->driver.id), "%s", s->id);

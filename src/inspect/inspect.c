@@ -360,7 +360,7 @@ static bool arch_fits_kind(enum gpa_arch a, enum gpa_device_kind kind)
 {
 	if (kind == GPA_DEV_SWITCH)
 		return a == GPA_ARCH_LS10;
-	return a == GPA_ARCH_HOPPER || a == GPA_ARCH_BLACKWELL;
+	return a == GPA_ARCH_HOPPER || a == GPA_ARCH_BLACKWELL || a == GPA_ARCH_RUBIN;
 }
 
 /* Which architecture the RIM ids are built for, and why: the chain's

@@ -101,6 +101,7 @@ const char *arch_name(enum gpa_arch a)
 	case GPA_ARCH_HOPPER: return "HOPPER";
 	case GPA_ARCH_BLACKWELL: return "BLACKWELL";
 	case GPA_ARCH_LS10: return "LS10";
+	case GPA_ARCH_RUBIN: return "RUBIN";
 	default: return "UNKNOWN";
 	}
 }
@@ -120,6 +121,8 @@ enum gpa_arch arch_from_string(const char *s)
 		return GPA_ARCH_BLACKWELL;
 	if (strcasecmp(s, "LS10") == 0)
 		return GPA_ARCH_LS10;
+	if (strcasecmp(s, "RUBIN") == 0)
+		return GPA_ARCH_RUBIN;
 	return GPA_ARCH_UNKNOWN;
 }
 
@@ -133,6 +136,9 @@ enum gpa_arch arch_from_hwmodel(const char *hw)
 		return GPA_ARCH_BLACKWELL;
 	if (strncmp(hw, "LS_10 ", 6) == 0)
 		return GPA_ARCH_LS10;
+	/* GR100 A01 GSP BROM: Rubin (§16.4). */
+	if (strncmp(hw, "GR", 2) == 0 && isdigit((unsigned char)hw[2]))
+		return GPA_ARCH_RUBIN;
 	return GPA_ARCH_UNKNOWN;
 }
 
@@ -295,6 +301,12 @@ int report_rim_ids(struct report_info *in, enum gpa_arch arch, struct gpa_err *e
 		/* 5612/0002/890 are NVIDIA's constants for LS10, not read from the report. */
 		snprintf(in->vbios_rim_id, sizeof(in->vbios_rim_id), "NV_SWITCH_BIOS_5612_0002_890_%s", vb);
 		return 0;
+	case GPA_ARCH_RUBIN:
+		/* NVIDIA 2.0 has no SWID RIM id for Rubin (its CoRIM ids are
+		 * another scheme): an id made up here would fetch nothing, or
+		 * worse, something else. */
+		gpa_err_set(e, "no reference manifest scheme for Rubin in this version");
+		return SPDM_ERR_UNSUPPORTED;
 	default:
 		gpa_err_set(e, "unsupported architecture %s", arch_name(arch));
 		return -1;

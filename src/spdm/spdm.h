@@ -197,8 +197,9 @@ enum gpa_arch {
 	GPA_ARCH_HOPPER,
 	GPA_ARCH_BLACKWELL,
 	GPA_ARCH_LS10,
+	GPA_ARCH_RUBIN,		/* GR100 (NVIDIA 2.0): chain and FWID as Blackwell, no SWID RIM id */
 };
-const char *arch_name(enum gpa_arch a);	/* "HOPPER", "BLACKWELL", "LS10", "UNKNOWN" */
+const char *arch_name(enum gpa_arch a);	/* "HOPPER", "BLACKWELL", "RUBIN", "LS10", "UNKNOWN" */
 /* From the evidence arch string (case-insensitive). */
 enum gpa_arch arch_from_string(const char *s);
 /* From NVML's architecture number (9 Hopper, 10 Blackwell; others unknown). */
@@ -241,7 +242,9 @@ struct report_info {
 int report_info_derive(const struct spdm_report *r, struct report_info *info, struct gpa_err *e);
 
 /* Builds driver_rim_id / vbios_rim_id for an architecture (§4). Returns -1
- * when the architecture is not one we can verify. */
+ * when the architecture is not one we can verify, SPDM_ERR_UNSUPPORTED
+ * (message "no reference manifest scheme for Rubin in this version") for
+ * Rubin, for which NVIDIA defines no SWID RIM id (§16.4): never guessed. */
 int report_rim_ids(struct report_info *info, enum gpa_arch arch, struct gpa_err *e);
 
 /* NVIDIA's VBIOS version formatting of the 8-byte opaque field. */

@@ -124,8 +124,53 @@ legacy_still_verifies() {
 		"[{'id': 37, 'name': 'fsp_ucode_svn', 'goldenType': 'MIN_SVN', 'goldenValue': 1}]" "a record without runtime values"
 }
 
+# Rubin: a simulated GR100 chain (test PKI) with NVDAOD reports. Chain,
+# signature and FWID are checked as for Blackwell; there is no SWID RIM id
+# for Rubin, so the reference values cannot be compared: exit 3, said.
+rubin_not_done() {
+	local R=$TMP/rubin nonce=5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e
+	if ! out=$(SIM_GPU_CHIP=GR100 SIM_OPAQUE_LAYOUT=nvdaod "$ROOT/sim/make-sim-env.sh" "$R" 1 0 2>&1); then
+		rc=1
+		bad "make-sim-env.sh for a Rubin GPU failed"
+		return
+	fi
+	eval "$out"
+	run_cli collect --nvml-lib "$SIMLIB" --nonce "$nonce" -o "$TMP/rubin.json"
+	expect_rc 0 "collect from the simulated Rubin GPU"
+	python3 - "$TMP/rubin.json" <<-'PY'
+	import json, sys
+	e = json.load(open(sys.argv[1]))
+	for i, x in enumerate(e):
+	    x["arch"] = "rubin" if i == 0 else "RUBIN"
+	json.dump(e, open(sys.argv[1], "w"))
+	PY
+	# shellcheck disable=SC2046 # trust's words split on purpose
+	run_cli verify --evidence "$TMP/rubin.json" --nonce "$nonce" $(trust "$R") --format json
+	expect_rc 3 "Rubin: could not complete"
+	expect_json '[c["outcome"] for c in d["devices"][0]["checks"] if c["check"] == "arch"]' "['pass']" \
+		"arch \"rubin\" accepted (any case) for a GR100 chain"
+	expect_json '[c["detail"] for c in d["devices"][0]["checks"] if c["check"] == "arch"][0]' "RUBIN (GR100 A01 GSP BROM)" "arch named"
+	expect_json '[c["outcome"] for c in d["devices"][0]["checks"] if c["check"] in ("report-signature", "fwid", "device-cert-chain", "nonce")]' \
+		"['pass', 'pass', 'pass', 'pass']" "Rubin: signature, chain, nonce and FWID checked"
+	expect_json '[c["outcome"] for c in d["devices"][0]["checks"] if c["check"] == "rim-fetch"]' "['not-done']" "no RIM fetched"
+	expect_json '"no reference manifest scheme for Rubin in this version" in [c["detail"] for c in d["devices"][0]["checks"] if c["check"] == "rim-fetch"][0]' \
+		True "the missing scheme said"
+	expect_json 'd["claims"][0]["hwmodel"]' "GR100 A01 GSP BROM" "hwmodel"
+	run_cli inspect "$TMP/rubin.json" --format json
+	expect_json 'd["devices"][0]["derived"]["arch"]' RUBIN "inspect: arch"
+	expect_json 'd["devices"][0]["derived"]["rim_id_error"]' "no reference manifest scheme for Rubin in this version" \
+		"inspect: no RIM id, said"
+	# A Rubin chain in evidence that says HOPPER is a failure, as for any other mismatch.
+	python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); e[0]["arch"]="HOPPER"; json.dump(e, open(sys.argv[1],"w"))' "$TMP/rubin.json"
+	# shellcheck disable=SC2046
+	run_cli verify --evidence "$TMP/rubin.json" --nonce "$nonce" $(trust "$R")
+	expect_rc 1 "Rubin chain, HOPPER evidence"
+	expect_out 'evidence says arch "HOPPER" but the certificate chain is RUBIN' "the mismatch said"
+}
+
 main() {
 	setup || return 0
+	rubin_not_done
 	svn_at_minimum_passes
 	svn_below_fails
 	unknown_id_shown
