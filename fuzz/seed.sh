@@ -15,6 +15,20 @@ mkdir -p "$out/spdm" "$out/evidence"
 out=$(cd "$out" && pwd)
 cp fuzz/corpus/spdm/* "$out/spdm/"
 cp fuzz/corpus/evidence/* "$out/evidence/"
+# fuzz_receipt: a real receipt of NVIDIA's Azure evidence, made here by the
+# tool itself (never stored: it carries the recorded evidence and RIMs).
+mkdir -p "$out/receipt"
+cp fuzz/corpus/receipt/* "$out/receipt/" 2>/dev/null || true
+if [ -x build/gpuattest ] && [ -d "$shared/gpu/hopper_595.71.05_azure" ]; then
+	r=$(mktemp -d)
+	cp "$shared/rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml" \
+	    "$shared/rim/vbios/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml" "$r/"
+	build/gpuattest verify --evidence "$shared/gpu/hopper_595.71.05_azure/gpu-evidence.json" \
+	    --nonce 690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a --rim-dir "$r" \
+	    --no-ocsp --no-cache --at 2026-11-28T00:00:00Z --quiet --receipt "$out/receipt/azure.json" \
+	    >/dev/null 2>&1 || true
+	rm -rf "$r"
+fi
 if command -v openssl >/dev/null; then
 	mkdir -p "$out/ocsp"
 	pki=$(mktemp -d)

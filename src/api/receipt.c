@@ -210,10 +210,26 @@ fail:
 	return NULL;
 }
 
+char *api_receipt_seal(json_t *doc)
+{
+	json_t *integ = json_object();
+	char digest[65];
+
+	if (integ == NULL || content_digest(doc, digest) != 0) {
+		json_decref(integ);
+		return NULL;
+	}
+	json_object_set_new(integ, "alg", json_string("sha-256"));
+	json_object_set_new(integ, "value", json_string(digest));
+	if (json_object_set_new(doc, "integrity", integ) != 0)
+		return NULL;
+	return canonical_text(doc);
+}
+
 int api_receipt_write(gpuattest_config *c, const gpuattest_result *res, const char *token, const char *path)
 {
-	json_t *doc, *integ;
-	char digest[65], *text = NULL;
+	json_t *doc;
+	char *text;
 	int rc = -1;
 
 	c->err.msg[0] = '\0';
@@ -223,24 +239,12 @@ int api_receipt_write(gpuattest_config *c, const gpuattest_result *res, const ch
 	}
 	if ((doc = receipt_doc(c, res, token)) == NULL)
 		return -1;
-	integ = json_object();
-	if (integ == NULL || content_digest(doc, digest) != 0)
-		goto oom;
-	json_object_set_new(integ, "alg", json_string("sha-256"));
-	json_object_set_new(integ, "value", json_string(digest));
-	json_object_set_new(doc, "integrity", integ);
-	integ = NULL;
-	if ((text = canonical_text(doc)) == NULL)
-		goto oom;
-	if (file_write_atomic(path, text, strlen(text), &c->err) != 0)
+	if ((text = api_receipt_seal(doc)) == NULL)
+		gpa_err_set(&c->err, "receipt: out of memory");
+	else if (file_write_atomic(path, text, strlen(text), &c->err) != 0)
 		gpa_err_prefix(&c->err, "receipt %s", path);
 	else
 		rc = 0;
-	goto out;
-oom:
-	gpa_err_set(&c->err, "receipt: out of memory");
-out:
-	json_decref(integ);
 	json_decref(doc);
 	free(text);
 	return rc;
@@ -388,18 +392,19 @@ static int system_from_json(json_t *o, struct gpa_system_info *s)
 
 /* Reads the file into a document whose bytes are exactly what we write. 0,
  * or the exit code (2 unreadable or unsupported, 1 changed). */
-static int receipt_read(gpuattest_config *c, const char *path, json_t **out)
+static int receipt_parse(gpuattest_config *c, const char *path, const uint8_t *buf, size_t len,
+    json_t **out)
 {
-	uint8_t *buf;
-	size_t len;
 	json_error_t je;
 	json_t *doc, *ver;
 	char *canon, digest[65];
 	const char *fmt, *want;
 
 	*out = NULL;
-	if (file_read(path, GPA_RECEIPT_MAX_BYTES, &buf, &len, &c->err) != 0)
+	if (len > GPA_RECEIPT_MAX_BYTES) {
+		gpa_err_set(&c->err, "%s is larger than a receipt may be (%u bytes)", path, GPA_RECEIPT_MAX_BYTES);
 		return 2;
+	}
 	doc = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (doc == NULL || !json_is_object(doc)) {
 		gpa_err_set(&c->err, "%s is not a gpuattest receipt (not a JSON object%s%s)", path,
@@ -432,16 +437,13 @@ static int receipt_read(gpuattest_config *c, const char *path, json_t **out)
 		    memcmp(canon, buf, len) != 0 ? "its bytes are not those gpuattest wrote" :
 		    "its content does not match its SHA-256 digest");
 		free(canon);
-		free(buf);
 		json_decref(doc);
 		return 1;
 	}
 	free(canon);
-	free(buf);
 	*out = doc;
 	return 0;
 unreadable:
-	free(buf);
 	json_decref(doc);
 	return 2;
 }
@@ -647,13 +649,30 @@ static int reverify(gpuattest_config *c, json_t *doc, struct gpa_receipt_check *
 
 int api_receipt_check(gpuattest_config *c, const char *path, struct gpa_receipt_check *out)
 {
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = -1;
+	if (file_read(path, GPA_RECEIPT_MAX_BYTES, &buf, &len, &c->err) != 0)
+		return 2;
+	rc = api_receipt_check_buffer(c, path, buf, len, out);
+	free(buf);
+	return rc;
+}
+
+int api_receipt_check_buffer(gpuattest_config *c, const char *name, const uint8_t *buf, size_t len,
+    struct gpa_receipt_check *out)
+{
+	const char *path = name;
 	json_t *doc = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = -1;
 	c->err.msg[0] = '\0';
-	if ((rc = receipt_read(c, path, &doc)) != 0)
+	if ((rc = receipt_parse(c, path, buf, len, &doc)) != 0)
 		return rc;
 	if (copy_str(doc, "written", out->written, sizeof(out->written)) != 0 ||
 	    copy_str(doc, "verified_at", out->verified_at, sizeof(out->verified_at)) != 0 ||

@@ -20,6 +20,8 @@
 #define GPA_API_RECEIPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -35,6 +37,10 @@ int api_receipt_prepare(gpuattest_config *c);
  * or NULL). 0, or -1 with the reason in gpuattest_config_error(c). */
 int api_receipt_write(gpuattest_config *c, const gpuattest_result *res, const char *token,
     const char *path);
+
+/* Sets doc's "integrity" digest and returns its canonical text (malloc'd),
+ * as a receipt is written; NULL out of memory. */
+char *api_receipt_seal(json_t *doc);
 
 struct gpa_receipt_check {
 	int recorded_verdict;		/* what the receipt says */
@@ -53,6 +59,9 @@ struct gpa_receipt_check {
  * anchor the receipt names was not given), or 1 when the receipt was
  * changed after it was written; the reason in gpuattest_config_error(c). */
 int api_receipt_check(gpuattest_config *c, const char *path, struct gpa_receipt_check *out);
+/* The same for a receipt in memory; name is used in messages. */
+int api_receipt_check_buffer(gpuattest_config *c, const char *name, const uint8_t *buf, size_t len,
+    struct gpa_receipt_check *out);
 void api_receipt_check_clear(struct gpa_receipt_check *out);
 
 #endif
