@@ -34,22 +34,35 @@ struct svc_signer {
 	char *jwks;		/* compact JSON text, made once */
 };
 
-/* Writes a new file (never replaces one), mode 0600. */
+/* Publishes a new file, mode 0600, whole or not at all: written under a
+ * temporary name, then linked to its name. When the name exists already
+ * (replicas starting together on one state directory) the one there wins
+ * and is what everyone reads. */
 static int write_new(const char *path, const char *text, size_t len, struct gpa_err *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char tmp[4200];
+	int fd;
 
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		gpa_err_set(e, "%s: cannot create: %s", path, strerror(errno));
+		gpa_err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
 		return -1;
 	}
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		gpa_err_set(e, "%s: cannot write: %s", path, strerror(errno));
+		gpa_err_set(e, "%s: cannot write: %s", tmp, strerror(errno));
 		close(fd);
-		unlink(path);
+		unlink(tmp);
 		return -1;
 	}
 	close(fd);
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		gpa_err_set(e, "%s: cannot create: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
 	return 0;
 }
 

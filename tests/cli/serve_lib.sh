@@ -2,6 +2,7 @@
 # servers.sh): `gpuattest serve` started as a child of the test shell on
 # 127.0.0.1, stopped by servers.sh's EXIT trap.
 #   start_serve NAME ARGS...   sets SURL_<NAME>, SPID_<NAME>; must not run in $(...)
+#   launch_serve / wait_serve  the same in two steps (replicas starting together)
 #   http METHOD URL [CURL ARGS...]   sets $out (body), $code (status), $hdr (headers)
 #   nras_client ARGS...        tests/servers/nras_client.py; sets $out and $rc
 #   azure_rims                 $TMP/rims with the Azure H100 vector's two RIMs
@@ -11,17 +12,23 @@ AZ_AT=2026-11-28T00:00:00Z
 AZ_NONCE=690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a
 NRAS_CLIENT=$SRV/nras_client.py
 
-start_serve() {
-	local name=$1 pid i
+start_serve() { launch_serve "$@" && wait_serve "$1"; }
+# launch_serve NAME ARGS...; wait_serve NAME: the same in two steps, so that
+# several replicas can start at once.
+launch_serve() {
+	local name=$1 pid
 	shift
 	rm -f "$TMP/serve-$name.port"
 	"$GPUATTEST" serve --port 0 --port-file "$TMP/serve-$name.port" "$@" >"$TMP/serve-$name.log" 2>&1 &
 	pid=$!
 	SERVER_PIDS+=("$pid")
 	printf -v "SPID_$name" '%s' "$pid"
+}
+wait_serve() {
+	local name=$1 i pidvar=SPID_$1
 	for ((i = 0; i < 150; i++)); do
 		[ -s "$TMP/serve-$name.port" ] && break
-		kill -0 "$pid" 2>/dev/null || break
+		kill -0 "${!pidvar}" 2>/dev/null || break
 		sleep 0.1
 	done
 	if [ ! -s "$TMP/serve-$name.port" ]; then
