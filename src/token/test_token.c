@@ -197,7 +197,12 @@ static void test_sign_compact_libjose_verifies(void)
 	}
 	CHECK(libjose_verifies(t, jwk));
 	free(t);
-	CHECK(token_sign_compact(k, "k1", NULL, json_array(), &e) == NULL);
+	{
+		json_t *arr = json_array();
+
+		CHECK(token_sign_compact(k, "k1", NULL, arr, &e) == NULL);
+		json_decref(arr);
+	}
 out:
 	json_decref(payload);
 	json_decref(jwk);
