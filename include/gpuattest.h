@@ -55,7 +55,13 @@ void gpuattest_config_free(gpuattest_config *cfg);
 const char *gpuattest_config_error(const gpuattest_config *cfg);
 
 /* Trust: the two pinned NVIDIA roots, plus anchors named here (PEM files of
- * CA certificates, for both device and RIM chains). */
+ * CA certificates). Each use has its own anchors: a device anchor validates
+ * device identity chains (GPU, NVSwitch) only, a RIM anchor RIM signing
+ * chains only, so a RIM-signing CA can never mint devices. */
+int gpuattest_config_add_device_anchor_file(gpuattest_config *cfg, const char *path);
+int gpuattest_config_add_rim_anchor_file(gpuattest_config *cfg, const char *path);
+/* Both uses at once (a test PKI whose one file holds both roots). Prefer
+ * the two calls above. */
 int gpuattest_config_add_trust_anchor_file(gpuattest_config *cfg, const char *path);
 /* Drops the pinned NVIDIA roots: only named anchors are trusted. */
 int gpuattest_config_no_pinned_anchors(gpuattest_config *cfg);

@@ -47,10 +47,10 @@ banner() {
 run_verify() {
 	rule
 	say "$1"
-	say "\$ gpuattest verify --nvml-lib <simulator> --no-pinned-anchors --trust-anchor <test roots> --rim-dir <test RIMs> --no-ocsp"
+	say "\$ gpuattest verify --nvml-lib <simulator> --no-pinned-anchors --device-anchor <test device root> --rim-anchor <test RIM root> --rim-dir <test RIMs> --no-ocsp"
 	rule
 	out=$("$CLI" verify --no-color --nvml-lib "$SIMLIB" --no-pinned-anchors \
-	    --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem" --rim-dir "$D/rims" --no-ocsp 2>&1)
+	    --device-anchor "$D/root.pem" --rim-anchor "$D/rim/root.pem" --rim-dir "$D/rims" --no-ocsp 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | sed 's/^/SIMULATED | /'
 	say "(exit code $rc)"

@@ -24,6 +24,7 @@ struct gpuattest_config {
 	bool pinned;
 	int nanchor_files;
 	char *anchor_files[GPA_API_MAX_ANCHOR_FILES];
+	unsigned anchor_uses[GPA_API_MAX_ANCHOR_FILES];	/* GPA_ANCHOR_USE_BIT mask of each file */
 	struct gpa_anchors *anchors;
 	time_t at;
 	bool at_given;				/* gpuattest_config_set_time was called */

@@ -54,16 +54,32 @@ const char *gpuattest_config_error(const gpuattest_config *c)
 	return c->err.msg;
 }
 
-int gpuattest_config_add_trust_anchor_file(gpuattest_config *c, const char *path)
+static int add_anchor_file(gpuattest_config *c, const char *path, unsigned uses)
 {
 	if (c->nanchor_files == GPA_API_MAX_ANCHOR_FILES) {
-		gpa_err_set(&c->err, "too many trust anchor files");
+		gpa_err_set(&c->err, "too many trust anchor files (at most %d)", GPA_API_MAX_ANCHOR_FILES);
 		return -1;
 	}
+	c->anchor_uses[c->nanchor_files] = uses;
 	c->anchor_files[c->nanchor_files++] = strdup(path);
 	anchors_free(c->anchors);
 	c->anchors = NULL;
 	return 0;
+}
+
+int gpuattest_config_add_trust_anchor_file(gpuattest_config *c, const char *path)
+{
+	return add_anchor_file(c, path, GPA_ANCHOR_USES_BOTH);
+}
+
+int gpuattest_config_add_device_anchor_file(gpuattest_config *c, const char *path)
+{
+	return add_anchor_file(c, path, GPA_ANCHOR_USE_BIT(GPA_ANCHOR_DEVICE));
+}
+
+int gpuattest_config_add_rim_anchor_file(gpuattest_config *c, const char *path)
+{
+	return add_anchor_file(c, path, GPA_ANCHOR_USE_BIT(GPA_ANCHOR_RIM));
 }
 
 int gpuattest_config_no_pinned_anchors(gpuattest_config *c)
@@ -125,7 +141,7 @@ static int config_anchors(gpuattest_config *c, struct gpa_err *e)
 	if ((a = anchors_new(c->pinned, e)) == NULL)
 		return -1;
 	for (int i = 0; i < c->nanchor_files; i++)
-		if (anchors_add_pem_file(a, c->anchor_files[i], e) != 0) {
+		if (anchors_add_pem_file_for(a, c->anchor_files[i], c->anchor_uses[i], e) != 0) {
 			anchors_free(a);
 			return -1;
 		}

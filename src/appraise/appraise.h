@@ -138,6 +138,11 @@ struct gpa_chain_claims {
 	/* An answer past its nextUpdate let through by --max-ocsp-age: which
 	 * certificate, how late ("" when none); a weakening. */
 	char ocsp_stale[200];
+	/* The trust anchor the validated path ended at ("" when it did not
+	 * validate); nvidia: it is NVIDIA's pinned root for this use. */
+	char anchor_cn[128];
+	char anchor_sha256[65];
+	bool anchor_nvidia;
 };
 
 struct gpa_mismatch {
@@ -311,6 +316,9 @@ void appraisal_weaken(struct gpa_appraisal *a, const char *id, const char *fmt, 
  * calls it). */
 void appraisal_weaken_from_cfg(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
 json_t *appraisal_weakened_json(const struct gpa_appraisal *a);
+/* The lines under VERIFICATION SUCCESSFUL ("" for any other verdict),
+ * worded after what was shown (summary.c). */
+void appraisal_summary(const struct gpa_appraisal *a, char *out, size_t len);
 /* Protected PCIe topology (topology.c, docs §9.4): GPUs and NVSwitches of one
  * system must name each other, by PDI, exactly. */
 void topology_evaluate(struct gpa_appraisal *a);

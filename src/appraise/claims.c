@@ -16,6 +16,20 @@ static json_t *jbool_if(bool done, bool v)
 	return done ? json_boolean(v) : json_null();
 }
 
+/* The anchor a chain ended at: {cn, sha256, nvidia}, null when none. */
+static json_t *anchor_json(const struct gpa_chain_claims *c)
+{
+	json_t *o;
+
+	if (c->anchor_sha256[0] == '\0')
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "cn", json_string(c->anchor_cn));
+	json_object_set_new(o, "sha256", json_string(c->anchor_sha256));
+	json_object_set_new(o, "nvidia", json_boolean(c->anchor_nvidia));
+	return o;
+}
+
 static json_t *chain_claims_json(const struct gpa_chain_claims *c)
 {
 	json_t *o = json_object();
@@ -37,6 +51,7 @@ static json_t *chain_claims_json(const struct gpa_chain_claims *c)
 	    c->revocation_reason[0] ? json_string(c->revocation_reason) : json_null());
 	json_object_set_new(o, "x-nvidia-cert-ocsp-nonce-matches", json_boolean(c->ocsp_nonce_matches));
 	json_object_set_new(o, "x-nvidia-cert-ocsp-response-valid", json_boolean(c->ocsp_response_valid));
+	json_object_set_new(o, "x-gpuattest-anchor", anchor_json(c));
 	return o;
 }
 
@@ -296,6 +311,11 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 		json_object_set_new(doc, "ready_state_error", json_string(a->ready_state_error));
 	json_object_set_new(doc, "revocation_checked", json_boolean(!a->no_ocsp));
 	json_object_set_new(doc, "weakened", appraisal_weakened_json(a));
+	{
+		char summary[1400];
+		appraisal_summary(a, summary, sizeof(summary));
+		json_object_set_new(doc, "summary", json_string(summary));
+	}
 	json_object_set_new(doc, "genuine_gpus", json_integer(appraisal_count_genuine(a, GPA_DEV_GPU)));
 	json_object_set_new(doc, "genuine_switches", json_integer(appraisal_count_genuine(a, GPA_DEV_SWITCH)));
 	for (size_t i = 0; i < a->n; i++) {
@@ -432,8 +452,7 @@ static void text_device(struct sbuf *b, const struct gpa_device_result *d, bool 
 char *appraisal_text(const struct gpa_appraisal *a, bool color)
 {
 	struct sbuf b = {0};
-	int gpus = appraisal_count_genuine(a, GPA_DEV_GPU), sw = appraisal_count_genuine(a, GPA_DEV_SWITCH);
-	char at[21];
+	char at[21], summary[1400];
 
 	time_format_rfc3339(a->at, at);
 	sb_printf(&b, "Verification time %s, nonce %s (%s)\n\n", at, a->nonce_hex,
@@ -465,10 +484,8 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 	switch (a->verdict) {
 	case GPA_PASS:
 		sb_printf(&b, "%sVERIFICATION SUCCESSFUL\n", color ? "\xe2\x9c\x85 " : "");
-		if (gpus > 0)
-			sb_printf(&b, "This system has %d genuine NVIDIA GPU(s) with Confidential Computing features enabled and operational.\n", gpus);
-		if (sw > 0)
-			sb_printf(&b, "This system has %d genuine NVIDIA NVSwitch(es).\n", sw);
+		appraisal_summary(a, summary, sizeof(summary));
+		sb_printf(&b, "%s", summary);
 		break;
 	case GPA_FAIL:
 	case GPA_BAD_INPUT:

@@ -74,15 +74,20 @@ static enum gpa_verdict checks_verdict(const struct gpa_check *c, int n)
 static void check_cert_status(struct gpa_device_result *d, const char *id, const char *what,
     const struct gpa_chain_claims *c)
 {
+	char anchor[260] = "";
+
+	if (c->anchor_sha256[0])
+		snprintf(anchor, sizeof(anchor), "; anchor CN=%.120s (sha256 %s)%s", c->anchor_cn, c->anchor_sha256,
+		    c->anchor_nvidia ? "" : ", not NVIDIA's root");
 	switch (c->status) {
 	case GPA_CERT_VALID:
-		add(d, id, GPA_CHECK_PASS, "%s certificate chain valid, expires %s", what, c->expiration);
+		add(d, id, GPA_CHECK_PASS, "%s certificate chain valid, expires %s%s", what, c->expiration, anchor);
 		break;
 	case GPA_CERT_EXPIRED:
-		add(d, id, GPA_CHECK_FAIL, "%s certificate chain expired: %s", what, c->detail);
+		add(d, id, GPA_CHECK_FAIL, "%s certificate chain expired: %s%s", what, c->detail, anchor);
 		break;
 	case GPA_CERT_NOT_YET_VALID:
-		add(d, id, GPA_CHECK_FAIL, "%s certificate chain not yet valid: %s", what, c->detail);
+		add(d, id, GPA_CHECK_FAIL, "%s certificate chain not yet valid: %s%s", what, c->detail, anchor);
 		break;
 	case GPA_CERT_INVALID:
 		add(d, id, GPA_CHECK_FAIL, "%s certificate chain does not lead to a trusted anchor: %s",

@@ -15,8 +15,31 @@
 
 #define MAX_CHAIN_CERTS 8
 
-static void chain_claims_from_result(struct gpa_chain_claims *c, const struct gpa_chain_result *r)
+/* Which anchor closed the path, so that the output can name it. */
+static void chain_claims_anchor(struct gpa_chain_claims *c, const struct gpa_chain_result *r,
+    enum gpa_anchor_use use)
 {
+	X509 *anchor;
+	uint8_t md[32];
+	char *cn;
+
+	if (r->path == NULL || sk_X509_num(r->path) < 1)
+		return;
+	anchor = sk_X509_value(r->path, sk_X509_num(r->path) - 1);
+	if (x509_der_sha256(anchor, md) != 0)
+		return;
+	hex_encode(md, sizeof(md), c->anchor_sha256);
+	cn = cert_subject_cn(anchor);
+	snprintf(c->anchor_cn, sizeof(c->anchor_cn), "%s", cn ? cn : "(no CN)");
+	free(cn);
+	c->anchor_nvidia = strcmp(c->anchor_sha256, use == GPA_ANCHOR_DEVICE ?
+	    GPA_NVIDIA_DEVICE_ROOT_SHA256 : GPA_NVIDIA_CORIM_ROOT_SHA256) == 0;
+}
+
+static void chain_claims_from_result(struct gpa_chain_claims *c, const struct gpa_chain_result *r,
+    enum gpa_anchor_use use)
+{
+	chain_claims_anchor(c, r, use);
 	c->present = true;
 	c->status = r->status;
 	snprintf(c->expiration, sizeof(c->expiration), "%s", r->expiry);
@@ -180,7 +203,7 @@ static int device_chain(const struct gpa_appraise_cfg *cfg, struct gpa_device_re
 	memset(&cr, 0, sizeof(cr));
 	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
 		return -1;
-	chain_claims_from_result(&d->dev_chain, &cr);
+	chain_claims_from_result(&d->dev_chain, &cr, GPA_ANCHOR_DEVICE);
 	chain_result_clear(&cr);
 	return 0;
 }
@@ -298,7 +321,7 @@ static void load_rim(const struct gpa_appraise_cfg *cfg, struct rim_slot *s)
 		return;
 	}
 	s->loaded = true;
-	chain_claims_from_result(&s->chain, &s->rim->chain);
+	chain_claims_from_result(&s->chain, &s->rim->chain, GPA_ANCHOR_RIM);
 }
 
 static void fill_rim_result(struct gpa_rim_result *r, struct rim_slot *s, const char *want_version)

@@ -93,9 +93,19 @@ void appraisal_weaken_from_cfg(const struct gpa_appraise_cfg *cfg, struct gpa_ap
 		    "developer tools (debug) mode is ON and was accepted (--insecure-allow-dev-tools): the GPUs can be inspected by a debugger, this is not confidential");
 }
 
-static void weaken_from_chain(struct gpa_appraisal *a, const char *what, const struct gpa_chain_claims *c)
+static void weaken_from_chain(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a, const char *what,
+    const struct gpa_chain_claims *c, enum gpa_anchor_use use)
 {
 	if (!c->present)
+		return;
+	/* Said once per anchor and use, whichever devices or RIMs it served. */
+	if (c->anchor_sha256[0] && !c->anchor_nvidia)
+		appraisal_weaken(a, "non-nvidia-anchor",
+		    "%s chains were validated under anchor CN=%s (sha256 %s), which is not NVIDIA's pinned %s: a test or private PKI, not proof of %s",
+		    use == GPA_ANCHOR_DEVICE ? "device identity" : "RIM signing", c->anchor_cn, c->anchor_sha256,
+		    use == GPA_ANCHOR_DEVICE ? "Device Identity CA" : "CoRIM signing root",
+		    use == GPA_ANCHOR_DEVICE ? "hardware made by NVIDIA" : "reference values signed by NVIDIA");
+	if (cfg->ocsp == NULL)
 		return;
 	if (c->ocsp_stale[0])
 		appraisal_weaken(a, "max-ocsp-age", "%s: %s, accepted only because of --max-ocsp-age", what,
@@ -109,19 +119,17 @@ static void appraisal_weaken_from_results(const struct gpa_appraise_cfg *cfg, st
 {
 	char what[200];
 
-	if (cfg->ocsp == NULL)
-		return;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct gpa_device_result *d = &a->dev[i];
 		snprintf(what, sizeof(what), "%s device certificate chain", d->label);
-		weaken_from_chain(a, what, &d->dev_chain);
+		weaken_from_chain(cfg, a, what, &d->dev_chain, GPA_ANCHOR_DEVICE);
 		if (d->driver.id[0]) {
 			snprintf(what, sizeof(what), "driver RIM %s", d->driver.id);
-			weaken_from_chain(a, what, &d->driver.chain);
+			weaken_from_chain(cfg, a, what, &d->driver.chain, GPA_ANCHOR_RIM);
 		}
 		if (d->vbios.id[0]) {
 			snprintf(what, sizeof(what), "%s RIM %s", d->vbios.kind, d->vbios.id);
-			weaken_from_chain(a, what, &d->vbios.chain);
+			weaken_from_chain(cfg, a, what, &d->vbios.chain, GPA_ANCHOR_RIM);
 		}
 	}
 }

@@ -141,7 +141,8 @@ static int pf_config_option(gpuattest_config *cfg, int c, const char *arg)
 	case P_ANCHOR:
 	case P_RIM_ANCHOR:
 		/* Only RIM chains are judged here: an anchor serves RIM signing. */
-		return gpuattest_config_add_trust_anchor_file(cfg, arg) == 0 ? 0 :
+		return (c == P_ANCHOR ? gpuattest_config_add_trust_anchor_file(cfg, arg) :
+		    gpuattest_config_add_rim_anchor_file(cfg, arg)) == 0 ? 0 :
 		    pf_usage(gpuattest_config_error(cfg));
 	case P_NO_PINNED: gpuattest_config_no_pinned_anchors(cfg); return 0;
 	case P_TIMEOUT:

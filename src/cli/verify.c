@@ -52,13 +52,20 @@ void cli_usage_verify(FILE *f)
 "                       prints the ids a report needs. May be given up to 3\n"
 "                       times; searched in the order given (a 4th is an error).\n"
 "\n"
-"Trust:\n"
-"  --trust-anchor FILE  also trust the CA certificates in this PEM file, for\n"
-"                       device and RIM chains (a test PKI, a private mirror).\n"
-"                       May be repeated.\n"
+"Trust (each anchor serves one use: a RIM-signing CA never vouches for a device):\n"
+"  --device-anchor FILE also trust the CA certificates in this PEM file for device\n"
+"                       identity chains (GPUs, NVSwitches) only: a test PKI.\n"
+"  --rim-anchor FILE    also trust them for RIM signing chains only (a private RIM\n"
+"                       mirror that re-signs, a test PKI).\n"
+"  --trust-anchor FILE  both at once (deprecated: prefer the two above; kept for a\n"
+"                       test PKI whose one file holds both roots). All three may be\n"
+"                       repeated. The output names the anchor every chain ended at\n"
+"                       (CN and SHA-256); 'genuine NVIDIA' is said only for devices\n"
+"                       under NVIDIA's pinned Device Identity CA, and any other\n"
+"                       anchor is listed as a weakening.\n"
 "  --no-pinned-anchors  do not trust NVIDIA's two pinned roots (Device Identity CA\n"
 "                       102bf659...7b48, CoRIM signing Root CA 12977b51...f5d1);\n"
-"                       trust only --trust-anchor certificates.\n"
+"                       trust only the anchors named above.\n"
 "                       A root certificate that arrives inside the evidence or a\n"
 "                       RIM is never trusted because it is there.\n"
 "\n"
@@ -188,6 +195,7 @@ enum {
 	OPT_ACCEPT_EVIDENCE_NONCE,
 	OPT_CLAIMS_VERSION,
 	OPT_RECEIPT, OPT_CHECK_RECEIPT,
+	OPT_DEVICE_ANCHOR, OPT_RIM_ANCHOR,
 };
 
 static const struct option verify_opts[] = {
@@ -233,6 +241,8 @@ static const struct option verify_opts[] = {
 	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
 	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
 	{"insecure-accept-evidence-nonce", no_argument, NULL, OPT_ACCEPT_EVIDENCE_NONCE},
+	{"device-anchor", required_argument, NULL, OPT_DEVICE_ANCHOR},
+	{"rim-anchor", required_argument, NULL, OPT_RIM_ANCHOR},
 	{"claims-version", required_argument, NULL, OPT_CLAIMS_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -341,6 +351,14 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			break;
 		case OPT_ANCHOR:
 			if (gpuattest_config_add_trust_anchor_file(cfg, optarg) != 0)
+				return bad_usage(gpuattest_config_error(cfg));
+			break;
+		case OPT_DEVICE_ANCHOR:
+			if (gpuattest_config_add_device_anchor_file(cfg, optarg) != 0)
+				return bad_usage(gpuattest_config_error(cfg));
+			break;
+		case OPT_RIM_ANCHOR:
+			if (gpuattest_config_add_rim_anchor_file(cfg, optarg) != 0)
 				return bad_usage(gpuattest_config_error(cfg));
 			break;
 		case OPT_NO_PINNED: gpuattest_config_no_pinned_anchors(cfg); break;
@@ -649,7 +667,8 @@ void cli_usage_fetch(FILE *f)
 "\n"
 "  -o, --output BUNDLE  where to write it (atomically)\n"
 "  --evidence FILE, --report FILE --cert-chain FILE, --rim-dir DIR,\n"
-"  --trust-anchor FILE, --no-pinned-anchors, --ocsp-url URL, --rim-url URL,\n"
+"  --device-anchor FILE, --rim-anchor FILE, --trust-anchor FILE,\n"
+"  --no-pinned-anchors, --ocsp-url URL, --rim-url URL,\n"
 "  --service-key KEY, --cache-dir DIR, --no-cache, --connect-timeout MS,\n"
 "  --timeout MS, --retries N, --at TIME\n"
 "                       as for 'gpuattest verify'\n"

@@ -182,6 +182,12 @@ static bool is_ca_cert(X509 *c)
 int anchors_add_pem(struct gpa_anchors *a, const char *pem, size_t len, const char *what,
     struct gpa_err *e)
 {
+	return anchors_add_pem_for(a, pem, len, what, GPA_ANCHOR_USES_BOTH, e);
+}
+
+int anchors_add_pem_for(struct gpa_anchors *a, const char *pem, size_t len, const char *what,
+    unsigned uses, struct gpa_err *e)
+{
 	STACK_OF(X509) *sk;
 	int rc = 0;
 
@@ -206,7 +212,8 @@ int anchors_add_pem(struct gpa_anchors *a, const char *pem, size_t len, const ch
 	/* All checked before any is added, so a bad file leaves the set unchanged. */
 	for (int i = 0; i < sk_X509_num(sk) && rc == 0; i++)
 		for (int u = 0; u < 2 && rc == 0; u++)
-			rc = anchor_add_one(a, (enum gpa_anchor_use)u, sk_X509_value(sk, i), e);
+			if (uses & (1u << u))
+				rc = anchor_add_one(a, (enum gpa_anchor_use)u, sk_X509_value(sk, i), e);
 	if (rc != 0)
 		gpa_err_prefix(e, "%s", what);
 	sk_X509_pop_free(sk, X509_free);
@@ -215,13 +222,18 @@ int anchors_add_pem(struct gpa_anchors *a, const char *pem, size_t len, const ch
 
 int anchors_add_pem_file(struct gpa_anchors *a, const char *path, struct gpa_err *e)
 {
+	return anchors_add_pem_file_for(a, path, GPA_ANCHOR_USES_BOTH, e);
+}
+
+int anchors_add_pem_file_for(struct gpa_anchors *a, const char *path, unsigned uses, struct gpa_err *e)
+{
 	uint8_t *buf;
 	size_t len;
 	int rc;
 
 	if (file_read(path, ANCHOR_FILE_MAX, &buf, &len, e) != 0)
 		return -1;
-	rc = anchors_add_pem(a, (const char *)buf, len, path, e);
+	rc = anchors_add_pem_for(a, (const char *)buf, len, path, uses, e);
 	free(buf);
 	return rc;
 }

@@ -47,6 +47,13 @@ void anchors_free(struct gpa_anchors *a);
 int anchors_add_pem_file(struct gpa_anchors *a, const char *path, struct gpa_err *e);
 int anchors_add_pem(struct gpa_anchors *a, const char *pem, size_t len, const char *what,
     struct gpa_err *e);
+/* The same for some uses only (a mask of GPA_ANCHOR_USE_BIT(use)): an anchor
+ * named for RIM signing never validates a device chain, nor the reverse. */
+#define GPA_ANCHOR_USE_BIT(u) (1u << (u))
+#define GPA_ANCHOR_USES_BOTH (GPA_ANCHOR_USE_BIT(GPA_ANCHOR_DEVICE) | GPA_ANCHOR_USE_BIT(GPA_ANCHOR_RIM))
+int anchors_add_pem_for(struct gpa_anchors *a, const char *pem, size_t len, const char *what,
+    unsigned uses, struct gpa_err *e);
+int anchors_add_pem_file_for(struct gpa_anchors *a, const char *path, unsigned uses, struct gpa_err *e);
 /* Number of anchors for a use. */
 int anchors_count(const struct gpa_anchors *a, enum gpa_anchor_use use);
 

@@ -49,14 +49,22 @@ pass_one_and_eight() {
 	live
 	expect_rc 0 "1 GPU"
 	expect_out "VERIFICATION SUCCESSFUL" "1 GPU: verdict"
-	expect_out "This system has 1 genuine NVIDIA GPU(s) with Confidential Computing features enabled and operational." \
-	    "1 GPU: summary"
+	# The test PKI is named as such: never "genuine NVIDIA" under it.
+	expect_out "This system has 1 GPU(s) verified under test anchor CN=gpuattest SIM Device Identity CA (sha256 " \
+	    "1 GPU: summary names the test anchor"
+	expect_out "(not NVIDIA's root) with Confidential Computing features enabled and operational." \
+	    "1 GPU: summary says it is not NVIDIA's root"
+	expect_no_out "genuine NVIDIA" "1 GPU under the test PKI: never 'genuine NVIDIA'"
+	expect_out "[non-nvidia-anchor] device identity chains were validated under anchor CN=gpuattest SIM Device Identity CA" \
+	    "1 GPU: the test device anchor is a weakening"
+	expect_out "[non-nvidia-anchor] RIM signing chains were validated under anchor CN=gpuattest SIM CoRIM signing Root CA" \
+	    "1 GPU: the test RIM anchor is a weakening"
 
 	cfg eight '{}'
 	live
 	expect_rc 0 "8 GPUs"
 	expect_out "VERIFICATION SUCCESSFUL" "8 GPUs: verdict"
-	expect_out "This system has 8 genuine NVIDIA GPU(s) with Confidential Computing features enabled and operational." \
+	expect_out "This system has 8 GPU(s) verified under test anchor CN=gpuattest SIM Device Identity CA" \
 	    "8 GPUs: summary"
 	expect_out "(fresh, from the OS random source)" "8 GPUs: nonce origin shown"
 	expect_no_out "[FAIL]" "8 GPUs: no failed check"
@@ -372,7 +380,11 @@ collect_then_verify() {
 	if [ -n "$nonce" ]; then ok; else bad "collect: no nonce printed"; fi
 	run_cli verify --evidence "$ev" --nonce "${nonce:-00}" "${SIM_TRUST[@]}"
 	expect_rc 0 "verify --evidence of collected evidence, with the printed nonce"
-	expect_out "This system has 8 genuine NVIDIA GPU(s)" "collected evidence: 8 genuine"
+	expect_out "The evidence shows 8 GPU(s) verified under test anchor CN=gpuattest SIM Device Identity CA" \
+	    "collected evidence: what the evidence shows, under which anchor"
+	expect_out "the Confidential Computing configuration was not read from a driver" \
+	    "collected evidence: CC configuration not read"
+	expect_no_out "This system has" "collected evidence: no claim about this system"
 	run_cli verify --evidence "$ev" --nonce "$AZ_NONCE" "${SIM_TRUST[@]}"
 	expect_rc 1 "verify --evidence of collected evidence, another nonce"
 	expect_out "report nonce does not match" "collected evidence, another nonce: message"
@@ -432,7 +444,7 @@ minimal_nvml() {
 	run_cli verify --nvml-lib "$min" "${SIM_TRUST[@]}"
 	expect_rc 0 "minimal NVML symbol set: verifies"
 	expect_out "does not report the CPU's confidential-computing capability" "minimal NVML: caps unreported, said so"
-	expect_out "This system has 2 genuine NVIDIA GPU(s)" "minimal NVML: 2 GPUs"
+	expect_out "This system has 2 GPU(s) verified under test anchor" "minimal NVML: 2 GPUs"
 	run_cli verify --nvml-lib "$min" "${SIM_TRUST[@]}" --set-ready
 	expect_rc 0 "minimal NVML: ready state settable"
 	# The capabilities call failing (NOT_SUPPORTED) is the same as it missing.

@@ -125,8 +125,9 @@ setup_sim() {
 expect_ppcie_pass() {
 	expect_rc 0 "$1"
 	expect_out "VERIFICATION SUCCESSFUL" "$1: verdict"
-	expect_out "8 genuine NVIDIA GPU(s)" "$1: GPUs"
-	expect_out "4 genuine NVIDIA NVSwitch(es)" "$1: switches"
+	expect_out "8 GPU(s) verified under test anchor CN=gpuattest SIM Device Identity CA" "$1: GPUs"
+	expect_out "4 NVSwitch(es) verified under test anchor CN=gpuattest SIM Device Identity CA" "$1: switches"
+	expect_no_out "genuine NVIDIA" "$1: the test PKI is never 'genuine NVIDIA'"
 	expect_out "Protected PCIe topology: 8 GPU(s) and 4 NVSwitch(es) name each other exactly" "$1: topology"
 	expect_no_out "[FAIL]" "$1: no failed check"
 }
