@@ -217,6 +217,7 @@ struct gpa_device_result {
 	char arch_detail[128];
 	bool chain_parsed;
 	STACK_OF(X509) *chain;
+	STACK_OF(X509) *dev_path;	/* the validated path, leaf..anchor (owned): what OCSP checks */
 	bool sig_done, sig_verified;
 	bool nonce_done, nonce_match;
 	bool fwid_done, fwid_match;

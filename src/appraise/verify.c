@@ -204,6 +204,11 @@ static int device_chain(const struct gpa_appraise_cfg *cfg, struct gpa_device_re
 	if (chain_validate(cfg->anchors, GPA_ANCHOR_DEVICE, d->chain, cfg->at, &cr, &e) != 0)
 		return -1;
 	chain_claims_from_result(&d->dev_chain, &cr, GPA_ANCHOR_DEVICE);
+	/* Revocation is asked for the path OpenSSL built, not for what the
+	 * evidence carried: a chain sent without its root still has the CA
+	 * under the root checked. */
+	d->dev_path = cr.path;
+	cr.path = NULL;
 	chain_result_clear(&cr);
 	return 0;
 }
@@ -468,14 +473,14 @@ static void run_ocsp(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a
 
 	if (chains != NULL && uses != NULL && claims != NULL) {
 		for (size_t i = 0; i < a->n; i++)
-			if (a->dev[i].dev_chain.present && a->dev[i].dev_chain.status != GPA_CERT_INVALID) {
-				chains[n] = a->dev[i].chain;
+			if (a->dev[i].dev_chain.present && a->dev[i].dev_path != NULL) {
+				chains[n] = a->dev[i].dev_path;
 				uses[n] = GPA_ANCHOR_DEVICE;
 				claims[n++] = &a->dev[i].dev_chain;
 			}
 		for (size_t i = 0; i < t->n; i++)
-			if (t->slot[i].loaded && t->slot[i].chain.status != GPA_CERT_INVALID) {
-				chains[n] = t->slot[i].rim->certs;
+			if (t->slot[i].loaded && t->slot[i].rim->chain.path != NULL) {
+				chains[n] = t->slot[i].rim->chain.path;
 				uses[n] = GPA_ANCHOR_RIM;
 				claims[n++] = &t->slot[i].chain;
 			}
@@ -712,6 +717,7 @@ void appraisal_clear(struct gpa_appraisal *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		sk_X509_pop_free(a->dev[i].chain, X509_free);
+		sk_X509_pop_free(a->dev[i].dev_path, X509_free);
 		free(a->dev[i].mismatch);
 		free(a->dev[i].opaque_mismatch);
 		free(a->dev[i].attester);

@@ -2,7 +2,9 @@
  * x509/ocsp: certificate revocation over OCSP (attestation-formats.md §6).
  *
  * Owns: which certificates of a chain are checked (device chains 1..n-2,
- * RIM chains 0..n-2), requests (SHA-1 CertID, the form NVIDIA's responder
+ * RIM chains 0..n-2, of the path validation built, leaf..anchor: never of
+ * what the evidence or the RIM's KeyInfo carried, which may leave the root
+ * out and so hide the CA under it), requests (SHA-1 CertID, the form NVIDIA's responder
  * indexes by, and a fresh 16-byte nonce), and response processing:
  *   - HTTP 200 with Content-Type application/ocsp-response;
  *   - responseStatus successful; DER with no trailing bytes;
@@ -128,7 +130,7 @@ struct gpa_ocsp_chain {
 
 struct gpa_ocsp_job {
 	const char *name;			/* for messages, e.g. "GPU 0 driver RIM" */
-	STACK_OF(X509) *chain;			/* leaf first as presented (borrowed) */
+	STACK_OF(X509) *chain;			/* the validated path, leaf..anchor (borrowed) */
 	const struct gpa_anchors *anchors;	/* responder chains verify to these */
 	enum gpa_anchor_use use;
 	int first;				/* GPA_OCSP_FIRST_DEVICE or GPA_OCSP_FIRST_RIM */
