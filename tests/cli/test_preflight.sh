@@ -72,7 +72,7 @@ real_rims() {
 	expect_rc 1 "recorded evidence, unpublished driver"
 	expect_json '[(m["kind"], m["status"]) for m in d["manifests"]]' "[('driver', 'not-published'), ('VBIOS', 'ready')]" \
 	    "unpublished driver, VBIOS still fine"
-	stop_all_servers
+	stop_all
 }
 
 service_faults() {
@@ -89,7 +89,7 @@ service_faults() {
 	expect_rc 3 "Rubin: no RIM scheme"
 	expect_out "no reference manifest scheme for Rubin in this version" "Rubin: said, no id guessed"
 	expect_no_out "NV_GPU_DRIVER_GR100" "Rubin: no id guessed"
-	stop_all_servers
+	stop_all
 }
 
 usage() {
@@ -116,22 +116,22 @@ sim_system() {
 	eval "$out"
 	"$ROOT/sim/make-rims.sh" "$D" 600.10.01 96.00.9F.00.04 1010 0210 886 >/dev/null 2>&1 ||
 		{ rc=1; out=""; bad "make-rims.sh failed"; return; }
-	sim_start_ocspd && start_server rim rimsvc.py --dir "$D/rims" || return
+	start_ocspd && start_server rim rimsvc.py --dir "$D/rims" || return
 	local P=(--no-pinned-anchors --rim-anchor "$D/rim/root.pem" --ocsp-url "$URL_ocsp" --nvml-lib "$SIMLIB" --this-system)
 	pf --driver 600.10.01 "${P[@]}"
 	expect_rc 0 "this system: the new driver's RIM and today's VBIOS RIM, revocation good"
 	expect_out "driver 600.10.01 on GH100: RIM NV_GPU_DRIVER_GH100_600.10.01 published, signed" "this system: driver"
 	expect_out "VBIOS 96.00.9F.00.04 on 1010_0210_886: RIM NV_GPU_VBIOS_1010_0210_886_96009F0004 published" "this system: VBIOS"
 	expect_out "revocation: good" "this system: OCSP asked"
-	sim_revoke rim-l3 "$D/rim/signer.crt" -crl_reason keyCompromise
+	revoke rim-l3 "$D/rim/signer.crt" -crl_reason keyCompromise
 	pf --driver 600.10.01 "${P[@]}"
 	expect_rc 1 "a revoked RIM signer"
 	expect_out "signing certificate is revoked" "revoked: said"
-	sim_restore_databases
+	restore_databases
 	pf --driver 600.20.01 "${P[@]}" --format json
 	expect_rc 1 "this system: a driver with no RIM"
 	expect_json 'd["manifests"][0]["detail"]' "not published: attestation will fail after this upgrade" "json detail"
-	stop_all_servers
+	stop_all
 }
 
 real_rims

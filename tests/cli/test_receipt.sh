@@ -103,7 +103,7 @@ sim() {
 	if [ ! -f "$SIMLIB" ]; then bad "simulator not built: $SIMLIB"; return; fi
 	if ! out=$("$ROOT/sim/make-sim-env.sh" "$D" 2 0 2>&1); then rc=1; bad "make-sim-env.sh failed"; return; fi
 	eval "$out"
-	sim_start_ocspd || return
+	start_ocspd || return
 	local T=(--no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem")
 	local L=(--nvml-lib "$SIMLIB" --rim-dir "$D/rims" --ocsp-url "$URL_ocsp" --no-cache)
 	openssl ecparam -name secp384r1 -genkey -noout -out "$TMP/sign.pem" 2>/dev/null

@@ -24,7 +24,7 @@ pg_setup() {
 	PGROOT=$(mktemp -d /tmp/gpa-pg.XXXXXX)
 	chmod 755 "$PGROOT"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$PGROOT"
-	trap 'pg_stop; stop_all_servers; rm -rf "$TMP" "$PGROOT"' EXIT
+	trap 'pg_stop; stop_all; rm -rf "$TMP" "$PGROOT"' EXIT
 	PGPORT=$(closed_port)
 	if ! as_pg "$PGBIN/initdb" -D "$PGROOT/data" -A trust -U gpa --no-sync >"$PGROOT/initdb.log" 2>&1; then
 		out=$(cat "$PGROOT/initdb.log") rc=1
