@@ -3,9 +3,9 @@
  * manifests (RIMs) that attestation will need afterwards published, signed
  * by NVIDIA's RIM signing chain, valid and not revoked?
  *
- * The RIM ids are built by the same rules as verification (spdm/derive.c,
- * attestation-formats.md §4) from what the caller says the system will run;
- * they are looked up through the same ordered sources (RIM directories,
+ * The caller builds the RIM ids with verification's own rules
+ * (report_rim_ids, spdm/derive.c) from what the system will run; they are
+ * looked up through the same ordered sources (RIM directories,
  * collateral bundle, cache, RIM service) and judged by the same code
  * (rim_load: XML signature and chain; the OCSP stage; the version match).
  * Nothing is guessed: an architecture without a RIM id scheme is reported
@@ -30,67 +30,6 @@ const char *preflight_status_name(enum gpa_pf_status s)
 	case GPA_PF_NO_SCHEME: return "no-scheme";
 	}
 	return "?";
-}
-
-/* §4.1: the driver RIM id for an architecture; -1 when there is none. */
-int preflight_driver_rim_id(enum gpa_arch arch, const char *chip, const char *version, char *out,
-    size_t len)
-{
-	int n;
-
-	switch (arch) {
-	case GPA_ARCH_HOPPER:
-		n = snprintf(out, len, "NV_GPU_DRIVER_GH100_%s", version);
-		break;
-	case GPA_ARCH_BLACKWELL:
-		n = snprintf(out, len, "NV_GPU_CC_DRIVER_%s_%s", chip != NULL && *chip ? chip : "GB100",
-		    version);
-		break;
-	default:
-		return -1;
-	}
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* "96.00.9F.00.04" into "96009F0004"; -1 unless it has the dotted form. */
-static int vbios_id_part(const char *v, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (const char *p = v; *p; p++) {
-		if (*p == '.')
-			continue;
-		if (o + 1 >= len)
-			return -1;
-		out[o++] = (char)(*p >= 'a' && *p <= 'f' ? *p - 32 : *p);
-	}
-	out[o] = '\0';
-	return o == 10 ? 0 : -1;
-}
-
-/* §4.3 and §4.4. board is PROJECT_PROJECTSKU_CHIPSKU for GPUs. */
-int preflight_vbios_rim_id(enum gpa_arch arch, const char *board, const char *version, char *out,
-    size_t len)
-{
-	char v[16];
-	int n;
-
-	if (vbios_id_part(version, v, sizeof(v)) != 0)
-		return -1;
-	switch (arch) {
-	case GPA_ARCH_HOPPER:
-	case GPA_ARCH_BLACKWELL:
-		if (board == NULL || *board == '\0')
-			return -1;
-		n = snprintf(out, len, "NV_GPU_VBIOS_%s_%s", board, v);
-		break;
-	case GPA_ARCH_LS10:
-		n = snprintf(out, len, "NV_SWITCH_BIOS_5612_0002_890_%s", v);
-		break;
-	default:
-		return -1;
-	}
-	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* Looks every id up, source after source, until each is found or every

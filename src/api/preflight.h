@@ -43,15 +43,6 @@ struct gpa_pf_item {
 	char ocsp_status[16];
 };
 
-/* RIM ids as verification builds them (attestation-formats.md §4); -1 when
- * the architecture has no scheme or the version has the wrong form. board
- * is PROJECT_PROJECTSKU_CHIPSKU (GPU VBIOS only); chip the Blackwell
- * CHIP_INFO (NULL: GB100, as NVIDIA's fallback). */
-int preflight_driver_rim_id(enum gpa_arch arch, const char *chip, const char *version, char *out,
-    size_t len);
-int preflight_vbios_rim_id(enum gpa_arch arch, const char *board, const char *version, char *out,
-    size_t len);
-
 /* Looks up and judges every item with a rim_id. 0, or -1 with the reason in
  * gpuattest_config_error (configuration: anchors, XML libraries, network set-up). */
 int api_preflight(gpuattest_config *c, struct gpa_pf_item *items, size_t n);

@@ -296,33 +296,89 @@ static int add_item(struct pf_list *l, const char *kind, const char *target, con
 	return 0;
 }
 
-/* One GPU (or an architecture): its driver RIM and, when known, its VBIOS RIM. */
-static int add_gpu(struct pf_list *l, const struct pf_args *a, enum gpa_arch arch, const char *arch_label,
-    const char *chip, const char *board, const char *current_vbios)
+/* A VBIOS or switch BIOS version NVIDIA names RIMs by: 10 hex digits once
+ * the dots are gone (96.00.9F.00.04). */
+static bool bios_version_usable(const char *v)
 {
-	char id[128] = "", target[64];
-	const char *vbios = a->vbios != NULL ? a->vbios : current_vbios;
-	char vb[64] = "";
+	size_t n = 0;
 
-	if (a->driver != NULL) {
-		if (preflight_driver_rim_id(arch, chip, a->driver, id, sizeof(id)) != 0)
-			id[0] = '\0';
-		snprintf(target, sizeof(target), "%s", arch == GPA_ARCH_BLACKWELL ? (chip && *chip ? chip : "GB100") :
-		    arch == GPA_ARCH_HOPPER ? "GH100" : arch_label);
-		if (add_item(l, "driver", target, a->driver, id) != 0)
-			return -1;
-	}
-	if (vbios != NULL && *vbios && board != NULL && *board) {
+	for (const char *p = v; *p; p++)
+		n += *p != '.';
+	return n == 10;
+}
+
+/* The RIM ids verification would ask for (report_rim_ids, spdm/derive.c)
+ * once the upgrade is in: the device's board and chip as now, the versions
+ * the upgrade brings. false when the architecture has no RIM id scheme. */
+static bool upgraded_rim_ids(enum gpa_arch arch, const struct report_info *now, const char *driver,
+    const char *vbios, struct report_info *ri)
+{
+	struct gpa_err e;
+
+	if (now != NULL)
+		*ri = *now;
+	else
+		memset(ri, 0, sizeof(*ri));
+	snprintf(ri->driver_version, sizeof(ri->driver_version), "%s", driver != NULL ? driver : "");
+	snprintf(ri->vbios_version, sizeof(ri->vbios_version), "%s", vbios != NULL ? vbios : "");
+	return report_rim_ids(ri, arch, &e) == 0;
+}
+
+/* One GPU (or an architecture): its driver RIM and, when its board is
+ * known (now: its report, or --board), its VBIOS RIM. */
+static int add_gpu(struct pf_list *l, const struct pf_args *a, enum gpa_arch arch, const char *arch_label,
+    const struct report_info *now)
+{
+	const char *vbios = a->vbios != NULL ? a->vbios : now != NULL ? now->vbios_version : NULL;
+	const char *chip = now != NULL && now->chip_info[0] ? now->chip_info : NULL;
+	bool board = now != NULL && now->project[0];
+	char target[64], vb[64] = "";
+	struct report_info ri;
+
+	if (vbios != NULL) {
 		snprintf(vb, sizeof(vb), "%s", vbios);
 		upper(vb);
-		id[0] = '\0';
-		if (preflight_vbios_rim_id(arch, board, vb, id, sizeof(id)) != 0)
-			id[0] = '\0';
-		snprintf(target, sizeof(target), "%s", id[0] ? board : arch_label);
+	}
+	if (!upgraded_rim_ids(arch, now, a->driver, vb, &ri))
+		ri.driver_rim_id[0] = ri.vbios_rim_id[0] = '\0';
+	if (a->driver != NULL) {
+		snprintf(target, sizeof(target), "%s", arch == GPA_ARCH_BLACKWELL ? (chip != NULL ? chip : "GB100") :
+		    arch == GPA_ARCH_HOPPER ? "GH100" : arch_label);
+		if (add_item(l, "driver", target, a->driver, ri.driver_rim_id) != 0)
+			return -1;
+	}
+	if (vb[0] && board) {
+		const char *id = bios_version_usable(vb) ? ri.vbios_rim_id : "";
+
+		if (id[0])
+			snprintf(target, sizeof(target), "%s_%s_%s", now->project, now->project_sku, now->chip_sku);
+		else
+			snprintf(target, sizeof(target), "%s", arch_label);
 		if (add_item(l, "VBIOS", target, vb, id) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* --board PROJECT_PROJECTSKU_CHIPSKU and --chip as the fields of a report. */
+static void board_info(const char *board, const char *chip, struct report_info *ri)
+{
+	const char *p = board;
+	char *fields[3];
+	size_t sizes[3];
+
+	memset(ri, 0, sizeof(*ri));
+	snprintf(ri->chip_info, sizeof(ri->chip_info), "%s", chip != NULL ? chip : "");
+	if (board == NULL)
+		return;
+	fields[0] = ri->project, fields[1] = ri->project_sku, fields[2] = ri->chip_sku;
+	sizes[0] = sizeof(ri->project), sizes[1] = sizeof(ri->project_sku), sizes[2] = sizeof(ri->chip_sku);
+	for (int i = 0; i < 3 && *p; i++) {
+		size_t n = strcspn(p, "_");
+
+		snprintf(fields[i], sizes[i], "%.*s", (int)n, p);
+		p += n + (p[n] == '_');
+	}
 }
 
 static enum gpa_arch arch_option(const char *s, const char **label)
@@ -352,7 +408,7 @@ static int describe_gpu(const struct evidence_item *it, struct pf_list *l, const
 	struct report_info info;
 	struct gpa_err e = {{0}};
 	STACK_OF(X509) *chain = NULL;
-	char *cn = NULL, board[64], label[64];
+	char *cn = NULL, label[64];
 	enum gpa_arch arch = GPA_ARCH_UNKNOWN;
 	int rc = -1;
 
@@ -375,8 +431,7 @@ static int describe_gpu(const struct evidence_item *it, struct pf_list *l, const
 	snprintf(label, sizeof(label), "%s", cn != NULL && *cn ? cn : "an unknown GPU");
 	if (cn != NULL && strchr(label, ' ') != NULL)
 		*strchr(label, ' ') = '\0';	/* "GH100 A01 GSP BROM" -> "GH100" */
-	snprintf(board, sizeof(board), "%s_%s_%s", info.project, info.project_sku, info.chip_sku);
-	rc = add_gpu(l, a, arch, label, info.chip_info, board, info.vbios_version);
+	rc = add_gpu(l, a, arch, label, &info);
 out:
 	free(cn);
 	sk_X509_pop_free(chain, X509_free);
@@ -409,7 +464,10 @@ static int build_list(const struct pf_args *a, struct pf_list *l)
 
 		if (label == NULL)
 			return pf_usage("--gpu-arch must be hopper, blackwell or rubin");
-		if (add_gpu(l, a, arch, label, a->chip, a->board, NULL) != 0)
+		struct report_info now;
+
+		board_info(a->board, a->chip, &now);
+		if (add_gpu(l, a, arch, label, &now) != 0)
 			return GPUATTEST_BAD_INPUT;
 	} else if (a->evidence != NULL) {
 		struct evidence_set set;
@@ -437,12 +495,13 @@ static int build_list(const struct pf_args *a, struct pf_list *l)
 			return GPUATTEST_INCOMPLETE;
 	}
 	if (a->switch_bios != NULL) {
-		char id[128], v[64];
+		struct report_info ri;
+		char v[64];
 
 		snprintf(v, sizeof(v), "%s", a->switch_bios);
 		upper(v);
-		if (preflight_vbios_rim_id(GPA_ARCH_LS10, NULL, v, id, sizeof(id)) != 0 ||
-		    add_item(l, "switch BIOS", "LS10", v, id) != 0)
+		if (!bios_version_usable(v) || !upgraded_rim_ids(GPA_ARCH_LS10, NULL, NULL, v, &ri) ||
+		    add_item(l, "switch BIOS", "LS10", v, ri.vbios_rim_id) != 0)
 			return GPUATTEST_BAD_INPUT;
 	}
 	return 0;
