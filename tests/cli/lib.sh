@@ -16,6 +16,9 @@ T_PASS=0 T_FAIL=0 T_SKIP=0
 T_NAME=${T_NAME:-$(basename "$0" .sh)}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# A script run on its own (not from tests/run-all.sh, which sets one) must
+# not touch the user's or the system's cache either.
+export GPUATTEST_CACHE_DIR=${GPUATTEST_CACHE_DIR:-$TMP/cache}
 out="" rc=0 cur=""
 
 run_cli() { out=$("$GPUATTEST" "$@" 2>&1); rc=$?; }
