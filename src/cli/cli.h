@@ -46,6 +46,8 @@ int cli_receipt_check(gpuattest_config *cfg, const char *path, bool json, bool q
 void cli_usage_verify_receipts(FILE *f);
 int cli_jwks(int argc, char **argv);
 void cli_usage_jwks(FILE *f);
+int cli_verify_token(int argc, char **argv);
+void cli_usage_verify_token(FILE *f);
 int cli_serve(int argc, char **argv);
 void cli_usage_serve(FILE *f);
 int cli_audit(int argc, char **argv);

@@ -31,6 +31,8 @@ static const struct command {
 	  "download the RIMs and OCSP answers evidence needs, for offline use" },
 	{ "cache", cli_cache, cli_usage_cache, "list, prune or clear the cache of RIMs and OCSP answers" },
 	{ "watch", cli_watch, cli_usage_watch, "keep re-attesting and withdraw the ready state on any failure" },
+	{ "verify-token", cli_verify_token, cli_usage_verify_token,
+	  "check a signed result: an NRAS detached EAT or a gpuattest EAR" },
 	{ "jwks", cli_jwks, cli_usage_jwks, "print the public keys (JWKS) that check signed results" },
 	{ "preflight", cli_preflight, cli_usage_preflight,
 	  "before an upgrade: are the RIMs it will need published and valid?" },

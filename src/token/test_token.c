@@ -10,6 +10,8 @@
 
 #include <jose/b64.h>
 #include <jose/jws.h>
+#include <jose/openssl.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -346,6 +348,375 @@ static void test_detached_eat_shape(void)
 	token_key_free(k);
 }
 
+/* ---- verification ---------------------------------------------------------- */
+
+static struct token_jwks *jwks_of(const struct token_key *k, const char *kid)
+{
+	struct gpa_err e = {{0}};
+	json_t *doc = token_key_jwks(k, kid, NULL, &e);
+	char *txt = json_dumps(doc, JSON_COMPACT);
+	struct token_jwks *j = NULL;
+
+	token_jwks_parse((const uint8_t *)txt, strlen(txt), &j, &e);
+	free(txt);
+	json_decref(doc);
+	return j;
+}
+
+/* A compact token with any header, signed by k (or with sig as given). */
+static char *forge(const struct token_key *k, const char *hdr, const char *payload, const char *sig)
+{
+	char *h = token_b64url(hdr, strlen(hdr)), *p = token_b64url(payload, strlen(payload));
+	char *out = malloc(strlen(h) + strlen(p) + 300);
+	size_t n;
+
+	sprintf(out, "%s.%s", h, p);
+	n = strlen(out);
+	if (sig != NULL) {
+		sprintf(out + n, ".%s", sig);
+	} else {
+		uint8_t raw[96];
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char der[160];
+		const unsigned char *dp = der;
+		size_t dl = sizeof(der);
+		ECDSA_SIG *es;
+		char *s64;
+		EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, token_key_pkey(k));
+		EVP_DigestSign(md, der, &dl, (unsigned char *)out, n);
+		es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+		BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 48);
+		BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 48, 48);
+		s64 = token_b64url(raw, 96);
+		sprintf(out + n, ".%s", s64);
+		free(s64);
+		ECDSA_SIG_free(es);
+		EVP_MD_CTX_free(md);
+	}
+	free(h);
+	free(p);
+	return out;
+}
+
+static enum gpa_verdict vjwt(const char *t, const struct token_jwks *j, time_t now, const char *iss,
+    struct gpa_err *e)
+{
+	struct token_rules r = {.issuer = iss, .now = now, .leeway_s = TOKEN_DEFAULT_LEEWAY};
+	struct token_keyring kr;
+	json_t *p;
+	enum gpa_verdict v;
+
+	token_keyring_of_jwks(&kr, j);
+	memset(e, 0, sizeof(*e));
+	v = token_jwt_verify(t, strlen(t), &r, &kr, &p, NULL, e);
+	json_decref(p);
+	return v;
+}
+
+static void test_jwt_rules(void)
+{
+	struct token_key *k = new_key(), *other = new_key();
+	struct token_jwks *j = jwks_of(k, "k1");
+	struct token_signer s = {.key = k, .kid = "k1", .issuer = "https://nras.example", .now = 1700000000};
+	struct token_signer so = {.key = other, .kid = "k1", .issuer = "https://nras.example", .now = 1700000000};
+	struct gpa_err e;
+	json_t *c = json_pack("{s:s}", "a", "b");
+	char *t = token_sign_jwt(&s, c, &e), *bad = token_sign_jwt(&so, c, &e), *f;
+	const char *pl = "{\"iss\":\"https://nras.example\",\"exp\":1700003600}";
+
+	CHECK(j != NULL && token_jwks_count(j) == 1);
+	CHECK_INT(vjwt(t, j, 1700000000, "https://nras.example", &e), GPA_PASS);
+	CHECK_INT(vjwt(t, j, 1700000000, "https://nras.example/", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "wrong issuer");
+	/* exp + leeway is the last valid second. */
+	CHECK_INT(vjwt(t, j, 1700003600 + 60, "https://nras.example", &e), GPA_PASS);
+	CHECK_INT(vjwt(t, j, 1700003600 + 61, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "expired");
+	CHECK_INT(vjwt(t, j, 1700000000 - 60, "https://nras.example", &e), GPA_PASS);
+	CHECK_INT(vjwt(t, j, 1700000000 - 61, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "not yet valid");
+	CHECK_INT(vjwt(bad, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "bad signature");
+	f = forge(k, "{\"alg\":\"none\",\"kid\":\"k1\"}", pl, "");
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "alg \"none\" refused");
+	free(f);
+	f = forge(k, "{\"alg\":\"HS256\",\"kid\":\"k1\"}", pl, "c2VjcmV0");
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "HS256");
+	free(f);
+	f = forge(k, "{\"alg\":\"ES384\"}", pl, NULL);
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "kid");
+	free(f);
+	f = forge(k, "{\"alg\":\"ES384\",\"kid\":\"k2\"}", pl, NULL);
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "unknown kid \"k2\"");
+	free(f);
+	f = forge(k, "{\"alg\":\"ES384\",\"kid\":\"k1\",\"crit\":[\"b64\"]}", pl, NULL);
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "crit");
+	free(f);
+	f = forge(k, "{\"alg\":\"ES384\",\"kid\":\"k1\"}", "{\"iss\":\"https://nras.example\"}", NULL);
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "exp");
+	free(f);
+	f = forge(k, "{\"alg\":\"ES384\",\"kid\":\"k1\",\"kid\":\"k1\"}", pl, NULL);
+	CHECK_INT(vjwt(f, j, 1700000000, "https://nras.example", &e), GPA_BAD_INPUT);
+	free(f);
+	CHECK_INT(vjwt("a.b", j, 1700000000, "x", &e), GPA_BAD_INPUT);
+	CHECK_INT(vjwt("a.b.c.d", j, 1700000000, "x", &e), GPA_BAD_INPUT);
+	CHECK_INT(vjwt("e30=.e30.", j, 1700000000, "x", &e), GPA_BAD_INPUT);	/* padding */
+	/* One character changed anywhere fails. */
+	for (size_t i = 0; t[i]; i += 5) {
+		char save = t[i];
+		if (save == '.')
+			continue;
+		t[i] = save == 'A' ? 'B' : 'A';
+		CHECK(vjwt(t, j, 1700000000, "https://nras.example", &e) != GPA_PASS);
+		t[i] = save;
+	}
+	free(t);
+	free(bad);
+	json_decref(c);
+	token_jwks_free(j);
+	token_key_free(k);
+	token_key_free(other);
+}
+
+/* A token libjose signs (jose_jws_sig) passes our checks. */
+static void test_libjose_signed_verifies(void)
+{
+	struct token_key *k = new_key();
+	struct token_jwks *j = jwks_of(k, "lj");
+	EVP_PKEY *pk = token_key_pkey(k);
+	json_t *jwk = jose_openssl_jwk_from_EVP_PKEY(NULL, pk);
+	const char *pl = "{\"iss\":\"lj-issuer\",\"exp\":4000000000}";
+	json_t *jws = json_pack("{s:o}", "payload", jose_b64_enc(pl, strlen(pl)));
+	json_t *sig = json_pack("{s:{s:s,s:s}}", "protected", "alg", "ES384", "kid", "lj");
+	struct gpa_err e;
+	char t[2048];
+
+	CHECK(jose_jws_sig(NULL, jws, sig, jwk));
+	snprintf(t, sizeof(t), "%s.%s.%s", json_string_value(json_object_get(jws, "protected")),
+	    json_string_value(json_object_get(jws, "payload")), json_string_value(json_object_get(jws, "signature")));
+	CHECK_INT(vjwt(t, j, time(NULL), "lj-issuer", &e), GPA_PASS);
+	json_decref(jws);
+	json_decref(sig);
+	json_decref(jwk);
+	token_jwks_free(j);
+	token_key_free(k);
+}
+
+static enum gpa_verdict parse_jwks_text(const char *txt, struct token_jwks **j, struct gpa_err *e)
+{
+	return token_jwks_parse((const uint8_t *)txt, strlen(txt), j, e);
+}
+
+static void test_jwks_rules(void)
+{
+	struct token_key *k = new_key();
+	struct gpa_err e = {{0}};
+	json_t *doc = token_key_jwks(k, "a", NULL, &e), *jwk = json_array_get(json_object_get(doc, "keys"), 0);
+	json_t *set = json_array(), *priv, *whole;
+	struct token_jwks *j = NULL;
+	const char *why;
+	char *txt;
+
+	/* a: good; b: x5c garbage; c: a private key; dup twice; p256 */
+	json_array_append_new(set, json_deep_copy(jwk));
+	json_array_append_new(set, json_pack("{s:s,s:[s]}", "kid", "b", "x5c", "AAAA"));
+	priv = json_deep_copy(jwk);
+	json_object_set_new(priv, "kid", json_string("c"));
+	json_object_set_new(priv, "d", json_string("AAAA"));
+	json_array_append_new(set, priv);
+	json_array_append_new(set, json_pack("{s:s,s:s,s:s,s:s,s:s}", "kid", "dup", "kty", "EC", "crv", "P-384",
+	    "x", json_string_value(json_object_get(jwk, "x")), "y", json_string_value(json_object_get(jwk, "y"))));
+	json_array_append_new(set, json_pack("{s:s,s:s,s:s,s:s,s:s}", "kid", "dup", "kty", "EC", "crv", "P-384",
+	    "x", json_string_value(json_object_get(jwk, "x")), "y", json_string_value(json_object_get(jwk, "y"))));
+	json_array_append_new(set, json_pack("{s:s,s:s,s:s}", "kid", "p256", "kty", "EC", "crv", "P-256"));
+	json_array_append_new(set, json_pack("{s:s,s:s,s:s,s:s,s:s}", "kid", "offcurve", "kty", "EC", "crv", "P-384",
+	    "x", json_string_value(json_object_get(jwk, "x")), "y", json_string_value(json_object_get(jwk, "x"))));
+	whole = json_pack("{s:o}", "keys", set);
+	txt = json_dumps(whole, JSON_COMPACT);
+	json_decref(whole);
+	CHECK_INT(parse_jwks_text(txt, &j, &e), GPA_PASS);
+	free(txt);
+	CHECK(token_jwks_find(j, "a") != NULL);
+	CHECK(token_jwks_find(j, "b") == NULL);
+	CHECK(token_jwks_find(j, "c") == NULL);
+	CHECK(token_jwks_find(j, "dup") == NULL);
+	CHECK(token_jwks_find(j, "p256") == NULL);
+	CHECK(token_jwks_find(j, "offcurve") == NULL);
+	CHECK_INT(token_jwks_count(j), 1);
+	CHECK_INT(token_jwks_skipped(j, &why), 6);
+	token_jwks_free(j);
+	CHECK_INT(parse_jwks_text("{\"keys\": 1}", &j, &e), GPA_BAD_INPUT);
+	CHECK_INT(parse_jwks_text("{\"keys\": []", &j, &e), GPA_BAD_INPUT);
+	CHECK_INT(parse_jwks_text("{\"keys\": [], \"keys\": []}", &j, &e), GPA_BAD_INPUT);
+	json_decref(doc);
+	token_key_free(k);
+}
+
+/* Claims of one device that pass §11.1. */
+static json_t *good_gpu(void)
+{
+	json_t *c = json_pack("{s:s,s:s,s:b}", "measres", "success", "x-nvidia-device-type", "gpu",
+	    "x-nvidia-gpu-attestation-report-signature-verified", 1);
+	const char *chains[] = {"x-nvidia-gpu-attestation-report-cert-chain", "x-nvidia-gpu-driver-rim-cert-chain",
+	    "x-nvidia-gpu-vbios-rim-cert-chain"};
+
+	for (int i = 0; i < 3; i++)
+		json_object_set_new(c, chains[i], json_pack("{s:s,s:s}", "x-nvidia-cert-status", "valid",
+		    "x-nvidia-cert-ocsp-status", "good"));
+	return c;
+}
+
+static enum gpa_verdict veat(const json_t *eat, const struct token_jwks *j, const char *nonce_hex,
+    struct token_result *res, struct gpa_err *e)
+{
+	struct token_rules r = {.issuer = "https://nras.example", .now = time(NULL), .leeway_s = 60};
+	struct token_keyring kr;
+	char *txt = json_dumps(eat, JSON_COMPACT);
+	enum gpa_verdict v;
+
+	if (nonce_hex != NULL) {
+		r.have_nonce = true;
+		r.nonce_len = (size_t)hex_decode(nonce_hex, strlen(nonce_hex), r.nonce, sizeof(r.nonce), false);
+	}
+	token_keyring_of_jwks(&kr, j);
+	memset(e, 0, sizeof(*e));
+	v = token_eat_verify((const uint8_t *)txt, strlen(txt), &r, &kr, res, e);
+	free(txt);
+	return v;
+}
+
+static void test_eat_verify(void)
+{
+	struct token_key *k = new_key();
+	struct token_jwks *j = jwks_of(k, "nras");
+	struct token_signer s = {.key = k, .kid = "nras", .issuer = "https://nras.example", .now = time(NULL)};
+	char nonce[65];
+	json_t *claims[2] = {good_gpu(), good_gpu()}, *eat, *eat2;
+	struct token_result res = {0};
+	struct gpa_err e;
+
+	memset(nonce, 'b', 64);
+	nonce[64] = 0;
+	eat = token_detached_eat(&s, claims, 2, true, nonce, &e);
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_PASS);
+	CHECK_INT(res.ndevices, 2);
+	CHECK(json_object_get(json_object_get(res.claims, "submods"), "GPU-1") != NULL);
+	token_result_clear(&res);
+	CHECK_INT(veat(eat, j, NULL, &res, &e), GPA_PASS);
+	token_result_clear(&res);
+	CHECK_INT(veat(eat, j, "cc", &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "nonce not echoed");
+	token_result_clear(&res);
+	/* A detached token replaced by another good one: its digest differs. */
+	eat2 = token_detached_eat(&s, claims, 2, true, nonce, &e);
+	json_object_set(json_array_get(eat, 1), "GPU-1", json_object_get(json_array_get(eat2, 1), "GPU-1"));
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "GPU-1: submod digest does not match");
+	token_result_clear(&res);
+	json_object_del(json_array_get(eat, 1), "GPU-1");
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "GPU-1: named in the overall token's submods but not in the detached tokens");
+	token_result_clear(&res);
+	json_object_set(json_array_get(eat, 1), "GPU-1", json_object_get(json_array_get(eat2, 1), "GPU-1"));
+	json_object_set(json_array_get(eat, 1), "GPU-7", json_object_get(json_array_get(eat2, 1), "GPU-1"));
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_FAIL);
+	token_result_clear(&res);
+	json_decref(eat);
+	json_decref(eat2);
+	/* overall true, one device failing */
+	json_object_set_new(claims[1], "measres", json_string("fail"));
+	eat = token_detached_eat(&s, claims, 2, true, nonce, &e);
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "GPU-1: measres is \"fail\"");
+	CHECK_CONTAINS(e.msg, "although the overall result says true");
+	CHECK_INT(res.ndevices_failed, 1);
+	CHECK(res.claims != NULL);	/* verified claims still shown */
+	token_result_clear(&res);
+	json_decref(eat);
+	eat = token_detached_eat(&s, claims, 2, false, nonce, &e);
+	CHECK_INT(veat(eat, j, nonce, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "overall result is false");
+	token_result_clear(&res);
+	json_decref(eat);
+	eat = json_pack("[i,i]", 1, 2);
+	CHECK_INT(veat(eat, j, NULL, &res, &e), GPA_BAD_INPUT);
+	json_decref(eat);
+	json_decref(claims[0]);
+	json_decref(claims[1]);
+	token_jwks_free(j);
+	token_key_free(k);
+}
+
+static void test_device_policy(void)
+{
+	struct gpa_err e = {{0}};
+	json_t *c = good_gpu();
+
+	CHECK_INT(token_device_claims_pass(c, &e), GPA_PASS);
+	json_object_set_new(json_object_get(c, "x-nvidia-gpu-vbios-rim-cert-chain"), "x-nvidia-cert-ocsp-status",
+	    json_string("revoked"));
+	CHECK_INT(token_device_claims_pass(c, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "x-nvidia-gpu-vbios-rim-cert-chain: x-nvidia-cert-ocsp-status is \"revoked\"");
+	json_decref(c);
+	c = good_gpu();
+	json_object_set_new(c, "x-nvidia-gpu-attestation-report-signature-verified", json_false());
+	CHECK_INT(token_device_claims_pass(c, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "signature-verified is false");
+	json_object_set_new(c, "x-nvidia-gpu-attestation-report-signature-verified", json_true());
+	json_object_set_new(c, "x-nvidia-error-details", json_pack("{s:i,s:s}", "code", 4013, "message", "bad sig"));
+	CHECK_INT(token_device_claims_pass(c, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "4013");
+	json_decref(c);
+	c = json_pack("{s:s}", "measres", "success");
+	CHECK_INT(token_device_claims_pass(c, &e), GPA_BAD_INPUT);
+	json_decref(c);
+}
+
+static void test_ear_verify(void)
+{
+	struct token_key *k = new_key();
+	struct token_jwks *j = jwks_of(k, NULL);
+	struct token_signer s = {.key = k, .issuer = "me", .now = time(NULL)};
+	struct token_rules r = {.issuer = "me", .now = time(NULL), .leeway_s = 60, .have_nonce = true,
+	    .nonce_len = 32};
+	struct token_keyring kr;
+	struct token_result res;
+	struct gpa_err e = {{0}};
+	struct fake f;
+	char *t, *padded;
+
+	memset(r.nonce, 0xaa, 32);
+	token_keyring_of_jwks(&kr, j);
+	fake_appraisal(&f, GPA_PASS);
+	t = token_ear_sign(&s, &f.a, &e);
+	padded = malloc(strlen(t) + 4);
+	sprintf(padded, " %s\n", t);
+	CHECK_INT(token_ear_verify((uint8_t *)padded, strlen(padded), &r, &kr, &res, &e), GPA_PASS);
+	CHECK_INT(res.ndevices, 3);
+	token_result_clear(&res);
+	r.nonce[0] = 0;
+	CHECK_INT(token_ear_verify((uint8_t *)t, strlen(t), &r, &kr, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "nonce not echoed");
+	token_result_clear(&res);
+	free(t);
+	free(padded);
+	r.have_nonce = false;
+	fake_appraisal(&f, GPA_FAIL);
+	t = token_ear_sign(&s, &f.a, &e);
+	CHECK_INT(token_ear_verify((uint8_t *)t, strlen(t), &r, &kr, &res, &e), GPA_FAIL);
+	CHECK_CONTAINS(e.msg, "ear_status is contraindicated");
+	token_result_clear(&res);
+	free(t);
+	token_jwks_free(j);
+	token_key_free(k);
+}
+
 int main(void)
 {
 	RUN(test_key_forms);
@@ -354,5 +725,11 @@ int main(void)
 	RUN(test_sign_jwt_claims);
 	RUN(test_ear_claims_shape);
 	RUN(test_detached_eat_shape);
+	RUN(test_jwt_rules);
+	RUN(test_libjose_signed_verifies);
+	RUN(test_jwks_rules);
+	RUN(test_eat_verify);
+	RUN(test_device_policy);
+	RUN(test_ear_verify);
 	return harness_done("token");
 }

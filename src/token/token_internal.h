@@ -10,6 +10,8 @@ json_t *token_pkey_jwk(EVP_PKEY *k);
 /* RFC 7638 SHA-256 thumbprint, base64url. 0 ok, -1 not. */
 int token_jwk_thumbprint(const json_t *jwk, char out[64]);
 EVP_PKEY *token_key_pkey(const struct token_key *k);
+/* The key of an EC P-384 JWK (public only), or NULL with why. */
+EVP_PKEY *token_key_of_ec_jwk(const json_t *jwk, const char **why);
 /* base64url without padding, malloc'd. */
 char *token_b64url(const void *buf, size_t len);
 /* Strict, canonical base64url; malloc'd and NUL terminated. 0 ok, -1 bad. */
