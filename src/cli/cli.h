@@ -61,6 +61,25 @@ void cli_usage_version(FILE *f);
 bool cli_color_default(int fd);
 bool cli_progress_default(int fd);
 
+/* Remote verification (remote.c, crosscheck.c): verify --verifier, --nras-url. */
+enum { CLI_VERIFIER_LOCAL, CLI_VERIFIER_NRAS, CLI_VERIFIER_BOTH };
+enum { CLI_REMOTE_VERIFIER, CLI_REMOTE_NRAS_URL };
+struct cli_remote_opts {
+	int mode;
+	const char *nras_url;
+};
+struct cli_remote_input {
+	const char *evidence, *switch_evidence, *report, *chain;	/* all NULL: live */
+	bool quiet, json, color;
+};
+int cli_remote_option(struct cli_remote_opts *o, int which, const char *arg);
+/* --verifier nras: NRAS alone; the exit code. */
+int cli_remote_only(gpuattest_config *cfg, const struct cli_remote_opts *o, const struct cli_remote_input *in);
+/* --verifier both: prints the local result, NRAS's, and the cross-check; the exit code. */
+int cli_remote_both(gpuattest_config *cfg, const struct cli_remote_opts *o, gpuattest_result *res,
+    const struct cli_remote_input *in);
+void cli_usage_verify_remote(FILE *f);
+
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);
 int cli_parse_nonce(const char *s, unsigned char out[32]);

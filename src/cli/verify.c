@@ -153,6 +153,7 @@ void cli_usage_verify(FILE *f)
 "\n");
 	cli_usage_verify_tokens(f);
 	cli_usage_verify_receipts(f);
+	cli_usage_verify_remote(f);
 	fprintf(f,
 "Exit codes: 0 verified; 1 the evidence does not satisfy the policy; 2 bad\n"
 "usage or unreadable input; 3 could not complete (RIM not available, network,\n"
@@ -192,6 +193,8 @@ enum {
 	OPT_RETRIES, OPT_OUTPUT, OPT_SWITCH_EVIDENCE, OPT_EXPECT_SWITCHES, OPT_NSCQ_LIB,
 	/* cli_sign_option's, in the order of its enum */
 	OPT_RESULT_TOKEN, OPT_SIGN_KEY, OPT_SIGN_KID, OPT_SIGN_ISSUER,
+	/* cli_remote_option's, in the order of its enum */
+	OPT_VERIFIER, OPT_NRAS_URL,
 	OPT_ACCEPT_EVIDENCE_NONCE,
 	OPT_CLAIMS_VERSION,
 	OPT_RECEIPT, OPT_CHECK_RECEIPT,
@@ -240,6 +243,8 @@ static const struct option verify_opts[] = {
 	{"sign-key", required_argument, NULL, OPT_SIGN_KEY},
 	{"sign-kid", required_argument, NULL, OPT_SIGN_KID},
 	{"sign-issuer", required_argument, NULL, OPT_SIGN_ISSUER},
+	{"verifier", required_argument, NULL, OPT_VERIFIER},
+	{"nras-url", required_argument, NULL, OPT_NRAS_URL},
 	{"insecure-accept-evidence-nonce", no_argument, NULL, OPT_ACCEPT_EVIDENCE_NONCE},
 	{"device-anchor", required_argument, NULL, OPT_DEVICE_ANCHOR},
 	{"rim-anchor", required_argument, NULL, OPT_RIM_ANCHOR},
@@ -258,6 +263,7 @@ struct verify_args {
 	int color;
 	struct cli_sign_opts sign;
 	const char *receipt, *check_receipt;	/* receipt.c */
+	struct cli_remote_opts remote;
 };
 
 static int bad_usage(const char *msg)
@@ -405,6 +411,11 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			if (cli_sign_option(&va->sign, c - OPT_RESULT_TOKEN, optarg) != 0)
 				return GPUATTEST_BAD_INPUT;
 			break;
+		case OPT_VERIFIER:
+		case OPT_NRAS_URL:
+			if (cli_remote_option(&va->remote, c - OPT_VERIFIER, optarg) != 0)
+				return GPUATTEST_BAD_INPUT;
+			break;
 		case OPT_ACCEPT_EVIDENCE_NONCE: gpuattest_config_insecure_accept_evidence_nonce(cfg); break;
 		case OPT_CLAIMS_VERSION:
 			if ((strcmp(optarg, "3") != 0 && strcmp(optarg, "4") != 0) ||
@@ -430,6 +441,10 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return bad_usage("--format must be text, json or ear");
 	if (cli_sign_check(&va->sign) != 0)
 		return GPUATTEST_BAD_INPUT;
+	if (va->remote.mode != CLI_VERIFIER_LOCAL && (va->set_ready || fetch_mode))
+		return bad_usage("--set-ready and fetch-collateral go with the local verifier only");
+	if (va->remote.mode == CLI_VERIFIER_NRAS && va->sign.key != NULL)
+		return bad_usage("--result-token signs the local verdict: use --verifier both or local");
 	va->json = strcmp(va->format, "json") == 0;
 	if (va->evidence != NULL && va->report != NULL)
 		return bad_usage("give either --evidence or --report, not both");
@@ -622,6 +637,13 @@ int cli_verify(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return GPUATTEST_INCOMPLETE;
 	}
+	if (va.remote.mode == CLI_VERIFIER_NRAS) {
+		struct cli_remote_input in = {va.evidence, va.switch_evidence, va.report, va.chain, va.quiet, va.json,
+		    va.color};
+		rc = cli_remote_only(cfg, &va.remote, &in);
+		gpuattest_config_free(cfg);
+		return rc;
+	}
 	rc = va.recorded ? verify_recorded(cfg, &va, &res) : verify_live(cfg, &va, &res);
 	if (rc == -2) {
 		cli_sign_clear(&va.sign);
@@ -640,7 +662,12 @@ int cli_verify(int argc, char **argv)
 		gpuattest_config_free(cfg);
 		return GPUATTEST_BAD_INPUT;
 	}
-	rc = print_result(&va, res);
+	if (va.remote.mode == CLI_VERIFIER_BOTH) {
+		struct cli_remote_input in = {.quiet = va.quiet, .json = va.json, .color = va.color};
+		rc = cli_remote_both(cfg, &va.remote, res, &in);
+	} else {
+		rc = print_result(&va, res);
+	}
 	if (cli_sign_emit(&va.sign, res) != 0 && rc == 0)
 		rc = GPUATTEST_INCOMPLETE;
 	if (va.receipt != NULL && cli_receipt_emit(cfg, res, va.receipt, va.sign.result_token) != 0 && rc == 0)

@@ -82,11 +82,19 @@ static void store_cached(struct gpa_jwks_client *c, const uint8_t *buf, size_t l
 	if (c->cache_path[0] == '\0')
 		return;
 	snprintf(dir, sizeof(dir), "%s", c->cache_path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return;
-	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return;
+	*slash = '\0';
+	/* mkdir -p: the cache root may not exist yet either. */
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+				return;
+			*p = '/';
+		}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return;
 	/* A cache that cannot be written only costs a fetch next time. */
 	(void)file_write_atomic(c->cache_path, buf, len, &e);
 }
