@@ -36,13 +36,14 @@ nvidia_client_gets_valid_tokens() {
 	printf '%s' "$out" >"$TMP/jwks.json"
 	expect_json 'len(d["keys"][0]["x5c"])' 1 "JWKS: x5c carries the signing certificate"
 	expect_no_out '"d"' "JWKS: never the private key"
-	if "$GPUATTEST" help verify-token >/dev/null 2>&1; then
-		run_cli verify-token --token-file "$TMP/eat.json" --jwks "$TMP/jwks.json" --issuer "$SURL_main" \
-		    --nonce "$AZ_NONCE"
-		expect_rc 0 "verify-token accepts the service's detached EAT"
-	else
-		skip "verify-token not in this build yet: the tokens are checked by nras_client.py"
-	fi
+	# This service runs with --no-ocsp: its tokens say so per device
+	# (x-nvidia-cert-ocsp-status "not-checked"), and verify-token, which
+	# applies NVIDIA's per-device policy, refuses them although the
+	# signature, kid, iss and nonce are good.
+	run_cli verify-token --jwks "$TMP/jwks.json" --issuer "$SURL_main" --nonce "$AZ_NONCE" "$TMP/eat.json"
+	expect_rc 1 "verify-token: a --no-ocsp service's detached EAT is not accepted"
+	expect_out 'ocsp-status is "not-checked"' "verify-token: names the unchecked revocation"
+	expect_no_out 'signature' "verify-token: the signature itself was good"
 }
 
 failures_are_signed_and_recorded() {
