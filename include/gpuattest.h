@@ -37,6 +37,11 @@ extern "C" {
 #endif
 
 #define GPUATTEST_VERSION "0.1.0"
+/* The version of the result document (gpuattest_result_json, and the tool's
+ * --format json), its "schema_version"; described by
+ * gpuattest-result.schema.json. New keys may appear within a version; a
+ * changed meaning or a removed key changes it. */
+#define GPUATTEST_SCHEMA_VERSION "1.0"
 
 /* Verdicts; they are also the exit codes of the gpuattest tool. */
 enum gpuattest_verdict {

@@ -9,9 +9,14 @@ export GPUATTEST=${GPUATTEST:-$PWD/$BUILD/gpuattest}
 # Tests never touch the user's or the system's cache.
 if [ -z "${GPUATTEST_CACHE_DIR:-}" ]; then
 	GPUATTEST_CACHE_DIR=$(mktemp -d)
-	trap 'rm -rf "$GPUATTEST_CACHE_DIR"' EXIT
+	GPUATTEST_CACHE_TMP=$GPUATTEST_CACHE_DIR
 fi
 export GPUATTEST_CACHE_DIR
+# Every --format json document the suites print is kept here and checked
+# against schema/ by the last suite (tests/check_json_schema.py).
+GPUATTEST_JSON_DIR=$(mktemp -d)
+export GPUATTEST_JSON_DIR
+trap 'rm -rf "$GPUATTEST_JSON_DIR"; [ -z "${GPUATTEST_CACHE_TMP:-}" ] || rm -rf "$GPUATTEST_CACHE_TMP"' EXIT
 if [ ! -d "${GPUATTEST_SHARED:-../shared}" ]; then
 	echo "NOTE: ../shared not found: tests that need the recorded NVIDIA vectors are SKIPPED"
 fi
@@ -46,6 +51,8 @@ for s in tests/cli/test_*.sh; do
 	[ -e "$s" ] || continue
 	run_one "$(basename "$s")" bash "$s"
 done
+# Last, so that it sees every document and catches drift from the schema.
+run_one check_json_schema.py python3 tests/check_json_schema.py "$GPUATTEST_JSON_DIR"
 echo
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
 echo "total: $pass passed, $fail failed, $skip skipped"

@@ -4,6 +4,7 @@
  * documents (JSON and text) built on them. A value we did not compute is
  * null, never a default "true".
  */
+#include "gpuattest.h"
 #include "appraise/appraise.h"
 
 #include <stdarg.h>
@@ -299,6 +300,7 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 	char at[21];
 
 	time_format_rfc3339(a->at, at);
+	json_object_set_new(doc, "schema_version", json_string(GPUATTEST_SCHEMA_VERSION));
 	json_object_set_new(doc, "result", json_string(verdict_name(a->verdict)));
 	json_object_set_new(doc, "exit_code", json_integer(a->verdict));
 	json_object_set_new(doc, "verified_at", json_string(at));

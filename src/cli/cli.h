@@ -79,6 +79,18 @@ int cli_remote_only(gpuattest_config *cfg, const struct cli_remote_opts *o, cons
 int cli_remote_both(gpuattest_config *cfg, const struct cli_remote_opts *o, gpuattest_result *res,
     const struct cli_remote_input *in);
 void cli_usage_verify_remote(FILE *f);
+/* Errors (report.c): cli_err says "gpuattest: MSG" on stderr and remembers
+ * it; cli_print_error_json prints the JSON result of a run that ended
+ * without a verdict (exit 2 or 3) with the last error remembered. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_remember_error(const char *msg);
+bool cli_wants_json(int argc, char **argv);
+void cli_print_error_json(int exit_code);
+/* A bad option (getopt_long returned c, its option string began with
+ * ':'): says which, in one line. Returns 2. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+/* "--evidence --format": an option taken as the previous one's argument. */
+int cli_option_as_argument(const char *cmd, char **argv);
 
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);

@@ -108,7 +108,7 @@ int cli_collect(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'n':
@@ -122,8 +122,7 @@ int cli_collect(int argc, char **argv)
 		case 's': sw_out = optarg; break;
 		case 'h': cli_usage_collect(stdout); return 0;
 		default:
-			fprintf(stderr, "gpuattest collect: unknown option (see 'gpuattest help collect')\n");
-			return GPUATTEST_BAD_INPUT;
+			return cli_bad_option("collect", c, argv);
 		}
 	}
 	if (out == NULL || optind != argc) {

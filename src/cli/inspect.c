@@ -72,15 +72,13 @@ int cli_inspect(int argc, char **argv)
 	int c, rc = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': chain = optarg; break;
 		case 's': kind = GPA_DEV_SWITCH; break;
 		case 'f': format = optarg; break;
 		case 'h': cli_usage_inspect(stdout); return 0;
-		default:
-			fprintf(stderr, "gpuattest inspect: unknown option (see 'gpuattest help inspect')\n");
-			return GPUATTEST_BAD_INPUT;
+		default: return cli_bad_option("inspect", c, argv);
 		}
 	}
 	if (optind + 1 != argc || (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)) {

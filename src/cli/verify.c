@@ -169,7 +169,7 @@ void cli_usage_verify(FILE *f)
 int cli_parse_time(const char *s, time_t *out)
 {
 	if (time_parse_rfc3339(s, out) != 0) {
-		fprintf(stderr, "gpuattest: --at: '%s' is not an RFC 3339 time such as 2024-01-01T00:00:00Z\n", s);
+		cli_err("--at: '%s' is not an RFC 3339 time such as 2024-01-01T00:00:00Z", s);
 		return -1;
 	}
 	return 0;
@@ -178,7 +178,7 @@ int cli_parse_time(const char *s, time_t *out)
 int cli_parse_nonce(const char *s, unsigned char out[32])
 {
 	if (hex_decode(s, strlen(s), out, 32, true) != 32) {
-		fprintf(stderr, "gpuattest: --nonce must be 64 hex digits (32 bytes)\n");
+		cli_err("--nonce must be 64 hex digits (32 bytes)");
 		return -1;
 	}
 	return 0;
@@ -269,6 +269,7 @@ struct verify_args {
 static int bad_usage(const char *msg)
 {
 	fprintf(stderr, "gpuattest verify: %s (see 'gpuattest help verify')\n", msg);
+	cli_remember_error(msg);
 	return GPUATTEST_BAD_INPUT;
 }
 
@@ -292,7 +293,7 @@ static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
 	long v = parse_decimal(arg, 100000000);
 
 	if (v < 0) {
-		fprintf(stderr, "gpuattest: '%s' is not a non-negative number\n", arg);
+		cli_err("'%s' is not a non-negative number", arg);
 		return -1;
 	}
 	switch (opt) {
@@ -301,7 +302,7 @@ static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
 	case OPT_TIMEOUT: cfg->timeout_ms = v; break;
 	case OPT_RETRIES:
 		if (v > 20) {
-			fprintf(stderr, "gpuattest: --retries is at most 20\n");
+			cli_err("--retries is at most 20");
 			return -1;
 		}
 		cfg->retries = (int)v;
@@ -323,7 +324,12 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 	va->format = "text";
 	va->color = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, fetch_mode ? "o:" : "", verify_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, fetch_mode ? ":o:" : ":", verify_opts, NULL)) != -1) {
+		/* "--evidence --format json": the next option is not a file name
+		 * (a file really called so can be given as ./--name). */
+		if (optarg != NULL && optind >= 2 && optarg == argv[optind - 1] &&
+		    strncmp(optarg, "--", 2) == 0 && optarg[2] != '\0')
+			return cli_option_as_argument(fetch_mode ? "fetch-collateral" : "verify", argv);
 		switch (c) {
 		case 'o':
 		case OPT_OUTPUT:
@@ -349,7 +355,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			break;
 		case OPT_RIM_DIR:
 			if (access(optarg, R_OK | X_OK) != 0) {
-				fprintf(stderr, "gpuattest: --rim-dir %s: not a readable directory\n", optarg);
+				cli_err("--rim-dir %s: not a readable directory", optarg);
 				return GPUATTEST_BAD_INPUT;
 			}
 			if (gpuattest_config_add_rim_dir(cfg, optarg) != 0)
@@ -425,11 +431,14 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		case OPT_HELP:
 			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);
 			return -1;
-		default: return bad_usage("unknown option");
+		default: return cli_bad_option(fetch_mode ? "fetch-collateral" : "verify", c, argv);
 		}
 	}
-	if (optind < argc)
-		return bad_usage("unexpected argument");
+	if (optind < argc) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "unexpected argument '%s'", argv[optind]);
+		return bad_usage(msg);
+	}
 	va->recorded = va->evidence != NULL || va->report != NULL || va->switch_evidence != NULL;
 	if (fetch_mode && (va->output == NULL || !va->recorded))
 		return bad_usage("fetch-collateral needs --evidence FILE (or --report/--cert-chain) and -o BUNDLE");
@@ -552,7 +561,7 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	/* Anchors and crypto libraries get ready while the devices answer. */
 	api_warmup_start(cfg);
 	if (live_open(&l, &o, &e) != 0 || live_collect(&l, &o, &e) != 0) {
-		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		cli_err("%s", e.msg);
 		if (l.bad_selection)
 			return live_error(&l, va, -2);
 		if (l.api == NULL || !l.sys.present)
@@ -568,7 +577,7 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	 * the same nonce, in the same verdict. */
 	if (l.sys.multi_gpu_mode == 1 && l.sys.cc_feature != 1 &&
 	    live_collect_switches(&l, va->nscq_lib, &e) != 0) {
-		fprintf(stderr, "gpuattest: %s\n", e.msg);
+		cli_err("%s", e.msg);
 		return live_error(&l, va, -1);
 	}
 	gpuattest_config_set_nonce(cfg, l.nonce, sizeof(l.nonce));
@@ -578,7 +587,7 @@ static int verify_live(gpuattest_config *cfg, const struct verify_args *va, gpua
 	/* An error here (an unreadable anchor or bundle, evidence that cannot
 	 * be appraised) comes after collection and yields no verdict. */
 	if (api_run(cfg, &l.set, &l.sys, res) != 0) {
-		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		cli_err("%s", gpuattest_config_error(cfg));
 		return live_error(&l, va, -1);
 	}
 	if (va->set_ready)
@@ -606,7 +615,8 @@ static int print_result(const struct verify_args *va, gpuattest_result *res)
 	return verdict;
 }
 
-int cli_verify(int argc, char **argv)
+/* The whole verify command; *printed says whether a result went to stdout. */
+static int run_verify(int argc, char **argv, bool *printed)
 {
 	gpuattest_config *cfg = gpuattest_config_new();
 	gpuattest_result *res = NULL;
@@ -626,8 +636,8 @@ int cli_verify(int argc, char **argv)
 	if (va.check_receipt != NULL) {
 		rc = va.recorded || va.receipt != NULL || va.set_ready || va.sign.key != NULL ?
 		    bad_usage("--check-receipt re-verifies a receipt on its own: no evidence, --receipt, "
-		    "--set-ready or --sign options with it") : cli_receipt_check(cfg, va.check_receipt, va.json,
-		    va.quiet);
+		    "--set-ready or --sign options with it") : (*printed = true,
+		    cli_receipt_check(cfg, va.check_receipt, va.json, va.quiet));
 		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
 		return rc;
@@ -657,11 +667,12 @@ int cli_verify(int argc, char **argv)
 			gpuattest_config_free(cfg);
 			return GPUATTEST_INCOMPLETE;
 		}
-		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));
+		cli_err("%s", gpuattest_config_error(cfg));
 		cli_sign_clear(&va.sign);
 		gpuattest_config_free(cfg);
 		return GPUATTEST_BAD_INPUT;
 	}
+	*printed = va.quiet || va.json;
 	if (va.remote.mode == CLI_VERIFIER_BOTH) {
 		struct cli_remote_input in = {.quiet = va.quiet, .json = va.json, .color = va.color};
 		rc = cli_remote_both(cfg, &va.remote, res, &in);
@@ -675,6 +686,20 @@ int cli_verify(int argc, char **argv)
 	cli_sign_clear(&va.sign);
 	gpuattest_result_free(res);
 	gpuattest_config_free(cfg);
+	return rc;
+}
+
+/* With --format json a document is printed whatever happens: the result,
+ * or for a run stopped without a verdict (exit 2, 3) the error. --quiet
+ * still prints nothing. */
+int cli_verify(int argc, char **argv)
+{
+	bool printed = false;
+	int rc = run_verify(argc, argv, &printed);
+
+	if (!printed && (rc == GPUATTEST_BAD_INPUT || rc == GPUATTEST_INCOMPLETE) &&
+	    cli_wants_json(argc, argv))
+		cli_print_error_json(rc);
 	return rc;
 }
 

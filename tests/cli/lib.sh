@@ -21,8 +21,37 @@ trap 'rm -rf "$TMP"' EXIT
 export GPUATTEST_CACHE_DIR=${GPUATTEST_CACHE_DIR:-$TMP/cache}
 out="" rc=0 cur=""
 
-run_cli() { out=$("$GPUATTEST" "$@" 2>&1); rc=$?; }
-run_cli_stdout() { out=$("$GPUATTEST" "$@" 2>/dev/null); rc=$?; }
+# With $GPUATTEST_JSON_DIR set (tests/run-all.sh sets it), every JSON
+# document a run prints (verify/inspect --format json) is also kept there,
+# stdout alone, for tests/check_json_schema.py to validate at the end.
+json_run() {
+	local a prev="" cmd=${1:-}
+	[ -n "${GPUATTEST_JSON_DIR:-}" ] || return 1
+	case "$cmd" in verify|inspect) ;; *) return 1 ;; esac
+	for a in "$@"; do
+		[ "$a" = --quiet ] && return 1
+		[ "$a" = --check-receipt ] && cmd=receipt-check
+		if [ "$a" = --format=json ] || { [ "$prev" = --format ] && [ "$a" = json ]; }; then
+			json_file=$(mktemp "$GPUATTEST_JSON_DIR/$cmd.$T_NAME.XXXXXX") || return 1
+			return 0
+		fi
+		prev=$a
+	done
+	return 1
+}
+run_cli() {
+	local json_file
+	if json_run "$@"; then
+		out=$("$GPUATTEST" "$@" 2>&1 > >(tee "$json_file")); rc=$?
+	else
+		out=$("$GPUATTEST" "$@" 2>&1); rc=$?
+	fi
+}
+run_cli_stdout() {
+	local json_file
+	out=$("$GPUATTEST" "$@" 2>/dev/null); rc=$?
+	if json_run "$@"; then printf '%s\n' "$out" >"$json_file"; fi
+}
 ok() { T_PASS=$((T_PASS + 1)); }
 bad() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $T_NAME: $1"; printf '%s\n' "$out" | head -n 40 | sed 's/^/    | /'; }
 expect_rc() { if [ "$rc" -eq "$1" ]; then ok; else bad "$2: exit $rc, expected $1"; fi; }
