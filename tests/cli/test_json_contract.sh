@@ -49,7 +49,8 @@ verdicts() {
 	need_shared || return
 	local az=$V/gpu/hopper_595.71.05_azure
 	run_cli_stdout verify --format json --evidence "$az/gpu-evidence.json" --rim-dir "$V/rim/driver" \
-	    --rim-dir "$V/rim/vbios" --no-ocsp
+	    --rim-dir "$V/rim/vbios" --no-ocsp \
+	    --nonce 690bb51b904351e28100a0610fe60624255c26d7d38c53fb1285ecfed1cab17a
 	expect_rc 0 "pass: exit"
 	expect_json 'd["schema_version"]' 1.0 "pass: schema_version"
 	expect_json 'list(d)[0]' schema_version "pass: schema_version first"
