@@ -19,6 +19,8 @@ MANDIR         ?= $(DATADIR)/man
 PKGCONFIGDIR   ?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR    ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# /etc for a system install (PREFIX=/usr), PREFIX/etc otherwise.
+SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR        ?=
 
 INSTALL        ?= install
@@ -29,12 +31,12 @@ UNITS          := $(wildcard dist/systemd/*.service dist/systemd/*.timer)
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	-e 's|@LINK_PKGS@|$(LINK_PKGS)|g'
+	-e 's|@LINK_PKGS@|$(LINK_PKGS)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
 # Rebuilt whenever the install paths change (they are in the recorded flags
 # only through this file's own stamp).
 INSTALL_STAMP := $(BUILD)/install-paths
-INSTALL_NOW   := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(BINDIR) $(LIBEXECDIR) $(VERSION) $(LINK_PKGS)
+INSTALL_NOW   := $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(BINDIR) $(LIBEXECDIR) $(SYSCONFDIR) $(VERSION) $(LINK_PKGS)
 ifneq ($(INSTALL_NOW),$(file <$(INSTALL_STAMP)))
   $(shell mkdir -p $(BUILD))
   $(file >$(INSTALL_STAMP),$(INSTALL_NOW))
@@ -50,7 +52,11 @@ $(BUILD)/dist/%: dist/systemd/% $(INSTALL_STAMP)
 	@$(SUBST) $< >$@
 
 INSTALLED_UNITS := $(UNITS:dist/systemd/%=$(BUILD)/dist/%)
-all: $(INSTALLED_UNITS)
+GATE            := $(BUILD)/dist/gpu-gate
+$(GATE): dist/gpu-gate.in $(INSTALL_STAMP)
+	@mkdir -p $(dir $@)
+	@$(SUBST) $< >$@ && chmod 755 $@
+all: $(INSTALLED_UNITS) $(GATE)
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
@@ -69,9 +75,11 @@ install: all
 	@set -e; if [ -f dist/bash-completion/gpuattest ]; then \
 		$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR); \
 		$(INSTALL) -m 644 dist/bash-completion/gpuattest $(DESTDIR)$(BASHCOMPDIR)/gpuattest; fi
-	@set -e; if [ -f dist/gpuattest-gate ]; then \
-		$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)/gpuattest; \
-		$(INSTALL) -m 755 dist/gpuattest-gate $(DESTDIR)$(LIBEXECDIR)/gpuattest/gpuattest-gate; fi
+	$(INSTALL) -d $(DESTDIR)$(LIBEXECDIR)/gpuattest $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 755 $(GATE) $(DESTDIR)$(LIBEXECDIR)/gpuattest/gpu-gate
+	@# The gate's configuration is the administrator's: never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/gpuattest ] || \
+		$(INSTALL) -m 644 dist/gpuattest.default $(DESTDIR)$(SYSCONFDIR)/default/gpuattest
 	@set -e; for u in $(INSTALLED_UNITS); do \
 		$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR); \
 		$(INSTALL) -m 644 $$u $(DESTDIR)$(SYSTEMDUNITDIR)/; done
@@ -81,7 +89,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libgpuattest.so \
 		$(DESTDIR)$(LIBDIR)/libgpuattest.a $(DESTDIR)$(INCLUDEDIR)/gpuattest.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/gpuattest.pc $(DESTDIR)$(BASHCOMPDIR)/gpuattest \
-		$(DESTDIR)$(LIBEXECDIR)/gpuattest/gpuattest-gate \
+		$(DESTDIR)$(LIBEXECDIR)/gpuattest/gpu-gate \
 		$(addprefix $(DESTDIR)$(MANDIR)/man,$(foreach m,$(MAN_PAGES),$(subst .,,$(suffix $(m)))/$(notdir $(m)))) \
 		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/gpuattest 2>/dev/null

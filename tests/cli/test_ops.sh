@@ -68,7 +68,76 @@ test_colour() {
 	grep -q $'\e\\[' <<<"$out" && bad "colour into a pipe" || ok
 }
 
+# The gate script (dist/gpu-gate.in, as built into $BUILD/dist) on a
+# SIMULATED 8-GPU system: refuses without GPUATTEST_EXPECT_GPUS, passes
+# and marks the GPUs ready with the right count, fails and marks them NOT
+# ready when a GPU is missing.
+test_gate() {
+	local ROOTDIR BDIR gate
+	ROOTDIR=$(cd "$(dirname "$0")/../.." && pwd)
+	BDIR=${BUILD:-build}; case "$BDIR" in /*) ;; *) BDIR=$ROOTDIR/$BDIR ;; esac
+	gate=$BDIR/dist/gpu-gate
+	[ -x "$gate" ] || { out=""; bad "gate script not built: $gate"; return; }
+	D=$TMP/sim
+	out=$("$ROOTDIR/sim/make-sim-env.sh" "$D" 8 0 2>&1) || { bad "sim/make-sim-env.sh failed"; return; }
+	eval "$out"
+	local opts="--nvml-lib $BDIR/sim/libnvidia-ml-sim.so --no-pinned-anchors --trust-anchor $D/root.pem --trust-anchor $D/rim/root.pem --rim-dir $D/rims --no-ocsp"
+	RS=$D/ready_state
+	printf '0\n' >"$RS"
+	out=$(GPUATTEST=$GPUATTEST GPUATTEST_GATE_CONFIG=$TMP/none GPUATTEST_GATE_OPTS=$opts "$gate" 2>&1); rc=$?
+	expect_rc 2 "gate without GPUATTEST_EXPECT_GPUS"
+	expect_out "set GPUATTEST_EXPECT_GPUS in $TMP/none" "gate: says what to configure"
+	ready_is 0 "gate without configuration leaves the GPUs not ready"
+	printf 'GPUATTEST_EXPECT_GPUS=8\nGPUATTEST_GATE_OPTS="%s"\n' "$opts" >"$TMP/gate.conf"
+	out=$(GPUATTEST=$GPUATTEST GPUATTEST_GATE_CONFIG=$TMP/gate.conf "$gate" 2>&1); rc=$?
+	expect_rc 0 "gate, 8 of 8 GPUs (configuration file)"
+	ready_is 1 "gate pass marks the GPUs ready"
+	out=$(GPUATTEST=$GPUATTEST GPUATTEST_GATE_CONFIG=$TMP/none GPUATTEST_EXPECT_GPUS=9 GPUATTEST_GATE_OPTS=$opts "$gate" 2>&1); rc=$?
+	expect_rc 1 "gate expecting 9 GPUs on an 8-GPU system"
+	ready_is 0 "gate failure marks the GPUs NOT ready"
+	out=$(GPUATTEST=$GPUATTEST GPUATTEST_GATE_CONFIG=$TMP/none GPUATTEST_EXPECT_GPUS=any GPUATTEST_GATE_OPTS=$opts "$gate" 2>&1); rc=$?
+	expect_rc 0 "gate with GPUATTEST_EXPECT_GPUS=any"
+}
+
+# The shipped units, as installed, are valid for systemd.
+test_units() {
+	command -v systemd-analyze >/dev/null || { skip "systemd-analyze not installed"; return; }
+	local BDIR u
+	BDIR=${BUILD:-build}
+	for u in "$BDIR"/dist/*.service "$BDIR"/dist/*.timer; do
+		[ -e "$u" ] || continue
+		# The ExecStart paths exist only once installed: check the syntax only.
+		out=$(SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$u" 2>&1 | grep -vE 'Command .* is not executable|not found|No such file|Failed to prepare filename|is not executable|Unit .*not found|, ignoring' )
+		if [ -z "$out" ]; then ok; else bad "systemd-analyze verify $(basename "$u")"; fi
+	done
+	out=$(grep -h '^ExecStart=' "$BDIR"/dist/gpu-attestation.service)
+	expect_out "/gpuattest/gpu-gate" "the gate unit runs the gate script"
+	out=$(grep -h '^OnCalendar=' "$BDIR"/dist/gpu-attestation-reattest.timer)
+	expect_out "daily" "the re-attestation timer is daily"
+}
+
+# Completion: commands, each command's options from its help, directories
+# after a DIR option.
+test_completion() {
+	local c
+	c=$(cd "$(dirname "$0")/../.." && pwd)/dist/bash-completion/gpuattest
+	complete_words() { bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _gpuattest; printf "%s\n" "${COMPREPLY[@]}"' _ "$c" "$@"; }
+	out=$(complete_words "$GPUATTEST" ve)
+	expect_out "verify" "completes the command verify"
+	expect_out "version" "completes the command version"
+	out=$(complete_words "$GPUATTEST" verify --evi)
+	expect_out "--evidence" "completes verify's --evidence"
+	out=$(complete_words "$GPUATTEST" inspect --for)
+	expect_out "--format" "completes inspect's --format"
+	mkdir -p "$TMP/cdir/rims-here"
+	out=$(cd "$TMP/cdir" && complete_words "$GPUATTEST" verify --rim-dir rims)
+	expect_out "rims-here" "a directory after --rim-dir"
+}
+
 test_version
 test_help_everywhere
 test_colour
+test_gate
+test_units
+test_completion
 finish
