@@ -132,6 +132,7 @@ static void print_both_json(const gpuattest_result *res, const struct remote *r,
 	json_t *doc = json_object(), *local = ltxt ? json_loads(ltxt, 0, NULL) : NULL;
 
 	free(ltxt);
+	json_object_set_new(doc, "schema_version", json_string(GPUATTEST_SCHEMA_VERSION));
 	json_object_set_new(doc, "result", json_string(v == GPA_PASS ? "pass" : v == GPA_FAIL ? "fail" :
 	    v == GPA_BAD_INPUT ? "bad-input" : "incomplete"));
 	json_object_set_new(doc, "exit_code", json_integer(v));

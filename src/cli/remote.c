@@ -312,6 +312,7 @@ int cli_remote_only(gpuattest_config *cfg, const struct cli_remote_opts *o, cons
 	if (!in->quiet && in->json) {
 		json_t *doc = remote_json(&r);
 		char *t;
+		json_object_set_new(doc, "schema_version", json_string(GPUATTEST_SCHEMA_VERSION));
 		json_object_set_new(doc, "verifier", json_string("nras"));
 		json_object_set_new(doc, "exit_code", json_integer(r.v));
 		t = json_dumps(doc, JSON_INDENT(2));
