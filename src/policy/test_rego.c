@@ -299,8 +299,10 @@ static void test_package_and_decision(void)
 	CHECK_CONTAINS(e.msg, "nv_match is a number, not a boolean");
 	rego_free(p);
 	p = rego_load(undef, strlen(undef), "p.rego", &e);
-	CHECK(p != NULL && rego_decide(p, json_object(), 0, &m, &e) == -1);
+	json_t *empty = json_object();
+	CHECK(p != NULL && rego_decide(p, empty, 0, &m, &e) == -1);
 	CHECK_CONTAINS(e.msg, "nv_match is undefined");
+	json_decref(empty);
 	rego_free(p);
 }
 
