@@ -231,6 +231,66 @@ int gpuattest_result_device_check_count(const gpuattest_result *res, int i);
 int gpuattest_result_device_check(const gpuattest_result *res, int i, int k, const char **id,
     int *outcome, const char **detail);
 
+/* ---- Signed results (tokens) ---- */
+
+/* What signs results: an EC P-384 key (ES384), the kid in each token's
+ * header and the issuer (iss). key_pem: an unencrypted PEM private key of
+ * key_len bytes ('openssl ecparam -name secp384r1 -genkey -noout'), or NULL
+ * for a fresh key made now and kept only in memory (relying parties then
+ * need gpuattest_signer_jwks of this signer). kid NULL: the key's RFC 7638
+ * thumbprint; issuer NULL: "gpuattest". 0, or -1 with
+ * gpuattest_config_error(cfg). */
+typedef struct gpuattest_signer gpuattest_signer;
+int gpuattest_signer_new(gpuattest_config *cfg, const char *key_pem, size_t key_len, const char *kid,
+    const char *issuer, gpuattest_signer **out);
+void gpuattest_signer_free(gpuattest_signer *s);
+/* The kid its tokens carry. Belongs to the signer. */
+const char *gpuattest_signer_kid(const gpuattest_signer *s);
+/* {"keys": [its public JWK with kid, alg ES384, use sig]}, what
+ * gpuattest_verify_token (and 'gpuattest verify-token --jwks') checks
+ * with. malloc'd; free() it. NULL when out of memory. */
+char *gpuattest_signer_jwks(const gpuattest_signer *s);
+/* The result as a signed EAR (compact JWS), as 'gpuattest verify
+ * --result-token' writes it: ear_status affirming only when verified,
+ * submods GPU-0, SWITCH-0, ... with each device's NVIDIA claims, eat_nonce,
+ * exp one hour after now. Made for every verdict. *token malloc'd. */
+int gpuattest_result_sign_ear(gpuattest_config *cfg, const gpuattest_signer *s,
+    const gpuattest_result *res, char **token);
+/* The result as an NRAS-shaped detached EAT, JSON text
+ * [["JWT", overall], {"GPU-0": jwt, ...}], as the verifier service's
+ * /v4/attest/gpu answers: x-nvidia-overall-att-result, eat_nonce (hex),
+ * submods digests; each device JWT carries its NVIDIA claims. malloc'd. */
+int gpuattest_result_sign_detached_eat(gpuattest_config *cfg, const gpuattest_signer *s,
+    const gpuattest_result *res, char **token);
+/* Any JSON object (claims_json, NUL-terminated) signed as a JWT: iss, iat,
+ * nbf, exp (one hour) and a fresh jti are added. *token malloc'd. */
+int gpuattest_signer_sign_jwt(gpuattest_config *cfg, const gpuattest_signer *s, const char *claims_json,
+    char **token);
+
+enum gpuattest_token_type {
+	GPUATTEST_TOKEN_DETECT = 0,		/* '[' first: a detached EAT, else an EAR */
+	GPUATTEST_TOKEN_EAR = 1,
+	GPUATTEST_TOKEN_DETACHED_EAT = 2,
+	GPUATTEST_TOKEN_JWT = 3,		/* any JWT: signature, header, iss and times only */
+};
+/* A relying party's check of a token (len bytes), with the rules of
+ * 'gpuattest verify-token': compact JWS with alg ES384 only, a kid found in
+ * keys, iss byte-equal to issuer (NULL: "gpuattest"; an NRAS token's is the
+ * NRAS base URL), exp not past and nbf/iat not ahead (60 s leeway, as of
+ * gpuattest_config_set_time or now), the nonce of gpuattest_config_set_nonce
+ * when one was set; an EAR needs ear_status affirming at the top and in
+ * every submod; a detached EAT every submod digest, and a true overall
+ * result with every device passing NVIDIA's policy. keys (keys_len bytes):
+ * a JWKS, or a PEM public key or certificate (kid: its thumbprint).
+ * Returns a gpuattest_verdict: GPUATTEST_VERIFIED, _FAILED (not
+ * trustworthy, or says not genuine), _BAD_INPUT (token or keys cannot be
+ * decoded, bad arguments); gpuattest_config_error(cfg) says why. When
+ * claims_json is not NULL it receives the verified payloads (a detached
+ * EAT: {"overall": ..., "submods": {"GPU-0": ...}}), malloc'd, or NULL
+ * unless every signature verified. */
+int gpuattest_verify_token(gpuattest_config *cfg, const void *token, size_t len, int type,
+    const char *keys, size_t keys_len, const char *issuer, char **claims_json);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

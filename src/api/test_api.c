@@ -221,6 +221,70 @@ static void test_live_without_driver(void)
 	gpuattest_config_free(cfg);
 }
 
+/* Tokens through the API: the EAR of a verified result verifies with the
+ * signer's JWKS (and its nonce); one byte changed, it does not; a detached
+ * EAT of a result whose revocation was not checked is refused, as NVIDIA's
+ * per-device policy requires; a bare JWT checks its issuer. */
+static void test_tokens(void)
+{
+	SHARED_OR_SKIP(p, AZ "gpu-evidence.json");
+	gpuattest_config *cfg = azure_config();
+	gpuattest_signer *s = NULL;
+	gpuattest_result *res = NULL;
+	char *ear = NULL, *eat = NULL, *jwt = NULL, *jwks, *claims = NULL;
+
+	CHECK_INT(gpuattest_signer_new(cfg, "not a key", 9, NULL, NULL, &s), -1);
+	CHECK(s == NULL);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "PEM");
+	CHECK_INT(gpuattest_signer_new(cfg, NULL, 0, "k1", "me", &s), 0);
+	CHECK_INT(gpuattest_verify_evidence_file(cfg, p, &res), 0);
+	if (s == NULL || res == NULL) {
+		gpuattest_signer_free(s);
+		gpuattest_result_free(res);
+		gpuattest_config_free(cfg);
+		return;
+	}
+	CHECK_STREQ(gpuattest_signer_kid(s), "k1");
+	jwks = gpuattest_signer_jwks(s);
+	CHECK_CONTAINS(jwks, "\"kid\": \"k1\"");
+	CHECK(strstr(jwks, "\"d\"") == NULL);		/* never the private part */
+	CHECK_INT(gpuattest_result_sign_ear(cfg, s, res, &ear), 0);
+	CHECK_INT(gpuattest_verify_token(cfg, ear, strlen(ear), GPUATTEST_TOKEN_DETECT, jwks, strlen(jwks), "me",
+	    &claims), GPUATTEST_VERIFIED);
+	CHECK_CONTAINS(claims, "\"ear_status\": \"affirming\"");
+	CHECK_CONTAINS(claims, "GPU-0");
+	free(claims);
+	CHECK_INT(gpuattest_verify_token(cfg, ear, strlen(ear), GPUATTEST_TOKEN_EAR, jwks, strlen(jwks), NULL,
+	    NULL), GPUATTEST_FAILED);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "iss");
+	ear[strlen(ear) - 2] ^= 1;			/* one byte of the signature */
+	CHECK_INT(gpuattest_verify_token(cfg, ear, strlen(ear), GPUATTEST_TOKEN_EAR, jwks, strlen(jwks), "me",
+	    &claims), GPUATTEST_FAILED);
+	CHECK(claims == NULL);
+	CHECK_INT(gpuattest_result_sign_detached_eat(cfg, s, res, &eat), 0);
+	CHECK(eat != NULL && eat[0] == '[');
+	CHECK_INT(gpuattest_verify_token(cfg, eat, strlen(eat), GPUATTEST_TOKEN_DETECT, jwks, strlen(jwks), "me",
+	    &claims), GPUATTEST_FAILED);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "ocsp-status is \"not-checked\"");
+	CHECK_CONTAINS(claims, "x-nvidia-overall-att-result");
+	free(claims);
+	CHECK_INT(gpuattest_signer_sign_jwt(cfg, s, "[1]", &jwt), -1);
+	CHECK_INT(gpuattest_signer_sign_jwt(cfg, s, "{\"name\": \"node1\"}", &jwt), 0);
+	CHECK_INT(gpuattest_verify_token(cfg, jwt, strlen(jwt), GPUATTEST_TOKEN_JWT, jwks, strlen(jwks), "me",
+	    &claims), GPUATTEST_VERIFIED);
+	CHECK_CONTAINS(claims, "\"name\": \"node1\"");
+	free(claims);
+	CHECK_INT(gpuattest_verify_token(cfg, jwt, strlen(jwt), GPUATTEST_TOKEN_JWT, "{", 1, "me", NULL),
+	    GPUATTEST_BAD_INPUT);
+	free(jwt);
+	free(eat);
+	free(ear);
+	free(jwks);
+	gpuattest_signer_free(s);
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+}
+
 int main(void)
 {
 	RUN(test_version);
@@ -230,5 +294,6 @@ int main(void)
 	RUN(test_bad_buffers);
 	RUN(test_switch_system_buffer);
 	RUN(test_live_without_driver);
+	RUN(test_tokens);
 	return harness_done("api");
 }
