@@ -5,12 +5,15 @@
  * and the peak resident memory of the process.
  *
  *   bench_verify [ITERATIONS]     (default 200)
- * Needs ../shared (or $GPUATTEST_SHARED).
+ * Needs ../shared (or $GPUATTEST_SHARED). Writes nothing outside a
+ * temporary cache directory of its own (removed at exit): never the
+ * user's or the system's cache.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "gpuattest.h"
@@ -46,6 +49,20 @@ static double run(gpuattest_config *cfg, const char *evidence, const char *rims,
 	return (now_ms() - t0) / iters;
 }
 
+/* The cache directory this run made: its rims/by-id, rims, ocsp and any
+ * file in them (with RIMs from a directory and no OCSP, normally none). */
+static void remove_tree(const char *dir)
+{
+	static const char *const subs[] = { "rims/by-id", "rims", "ocsp", "" };
+	char p[4200];
+
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		if (rmdir(p) != 0)
+			fprintf(stderr, "bench_verify: note: %s left behind (not empty?)\n", p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *shared = getenv("GPUATTEST_SHARED");
@@ -61,7 +78,13 @@ int main(int argc, char **argv)
 	snprintf(rims, sizeof(rims), "%s", argc > 2 ? argv[2] : "bench/rims");
 	if (iters < 1)
 		iters = 1;
+	char cache[] = "/tmp/bench_verify.XXXXXX";
+	if (mkdtemp(cache) == NULL) {
+		perror("bench_verify: mkdtemp");
+		return 2;
+	}
 	gpuattest_config *cfg = gpuattest_config_new();
+	gpuattest_config_set_cache_dir(cfg, cache);
 	gpuattest_config_add_rim_dir(cfg, rims);
 	gpuattest_config_insecure_skip_revocation(cfg);
 	gpuattest_config_set_time(cfg, 1795824000);	/* 2026-11-28T00:00:00Z */
@@ -87,5 +110,6 @@ int main(int argc, char **argv)
 	printf("bench_verify: warm (signature memory):    %.2f ms per GPU (%lu hits, %lu misses)\n", warm, hits, misses);
 	printf("bench_verify: peak RSS %.1f MB\n", ru.ru_maxrss / 1024.0);
 	gpuattest_config_free(cfg);
+	remove_tree(cache);
 	return 0;
 }

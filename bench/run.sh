@@ -9,10 +9,14 @@ BUILD=${BUILD:-build}
 export BUILD
 shared=${GPUATTEST_SHARED:-../shared}/vectors/nvidia
 rc=0
+# Benchmarks never touch the user's or the system's cache: every one that
+# opens a cache gets this temporary one (bench_verify makes its own too).
+GPUATTEST_CACHE_DIR=$(mktemp -d)
+export GPUATTEST_CACHE_DIR
+rims=$(mktemp -d)
+trap 'rm -rf "$rims" "$GPUATTEST_CACHE_DIR"' EXIT
 "$BUILD/bench/bench_p384" || rc=1
 if [ -d "$shared" ]; then
-	rims=$(mktemp -d)
-	trap 'rm -rf "$rims"' EXIT
 	cp "$shared/rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml" \
 	    "$shared/rim/vbios/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml" "$rims/"
 	"$BUILD/bench/bench_verify" "${BENCH_VERIFY_ITERATIONS:-200}" "$rims" || rc=1

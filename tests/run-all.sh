@@ -17,6 +17,34 @@ export GPUATTEST_CACHE_DIR
 GPUATTEST_JSON_DIR=$(mktemp -d)
 export GPUATTEST_JSON_DIR
 trap 'rm -rf "$GPUATTEST_JSON_DIR"; [ -z "${GPUATTEST_CACHE_TMP:-}" ] || rm -rf "$GPUATTEST_CACHE_TMP"' EXIT
+# The system cache as it is before the suites run (point 10 of issue 10:
+# tests never touch it); compared by the suite real_cache_untouched at the end.
+REAL_CACHE=/var/cache/gpuattest
+real_cache_snapshot() {
+	if [ -e "$REAL_CACHE" ] || [ -L "$REAL_CACHE" ]; then
+		find "$REAL_CACHE" -printf '%p %y %s %m %u %g %T@ %l\n' 2>&1 | LC_ALL=C sort
+	else
+		echo "$REAL_CACHE absent"
+	fi
+}
+REAL_CACHE_BEFORE=$(real_cache_snapshot)
+real_cache_untouched() {
+	local after
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP real_cache_untouched: not root (the system cache $REAL_CACHE is root's; CI runs as root)"
+		echo "real_cache_untouched: 0 passed, 0 failed, 1 skipped"
+		return 0
+	fi
+	after=$(real_cache_snapshot)
+	if [ "$after" = "$REAL_CACHE_BEFORE" ]; then
+		echo "real_cache_untouched: 1 passed, 0 failed, 0 skipped"
+		return 0
+	fi
+	echo "FAIL real_cache_untouched: the suites changed $REAL_CACHE:"
+	diff <(printf '%s\n' "$REAL_CACHE_BEFORE") <(printf '%s\n' "$after") | head -n 20
+	echo "real_cache_untouched: 0 passed, 1 failed, 0 skipped"
+	return 1
+}
 if [ ! -d "${GPUATTEST_SHARED:-../shared}" ]; then
 	echo "NOTE: ../shared not found: tests that need the recorded NVIDIA vectors are SKIPPED"
 fi
@@ -53,6 +81,7 @@ for s in tests/cli/test_*.sh; do
 done
 # Last, so that it sees every document and catches drift from the schema.
 run_one check_json_schema.py python3 tests/check_json_schema.py "$GPUATTEST_JSON_DIR"
+run_one real_cache_untouched real_cache_untouched
 echo
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
 echo "total: $pass passed, $fail failed, $skip skipped"
