@@ -266,19 +266,63 @@ static void check_live_device(struct gpa_device_result *d, const struct gpa_syst
 		    d->nvml_arch, arch_name(d->arch));
 }
 
+/* A device's stable identity: the PDI its BROM certificate names (the BROM
+ * certificate is the device's own and survives firmware updates, unlike the
+ * leaf, which is re-issued with every firmware: §5.4's ueid), else for a
+ * switch the DEVICE_PDI its signed report carries. 0 when it has neither. */
+static int device_identity(const struct gpa_device_result *d, const uint8_t **pdi, const char **where)
+{
+	if (d->has_pdi) {
+		*pdi = d->pdi;
+		*where = "the BROM certificate's serialNumber";
+		return 1;
+	}
+	if (d->parsed && d->kind == GPA_DEV_SWITCH && d->info.has_device_pdi) {
+		*pdi = d->info.device_pdi;
+		*where = "the report's DEVICE_PDI";
+		return 1;
+	}
+	return 0;
+}
+
+static bool same_device(const struct gpa_device_result *o, const struct gpa_device_result *d, char *why,
+    size_t len)
+{
+	const uint8_t *p1, *p2;
+	const char *w1, *w2;
+	char hex[2 * GPA_PDI_LEN + 1];
+
+	if (device_identity(o, &p1, &w1) && device_identity(d, &p2, &w2)) {
+		if (memcmp(p1, p2, GPA_PDI_LEN) != 0)
+			return false;
+		hex_encode_upper(p2, GPA_PDI_LEN, hex);
+		snprintf(why, len, "device identity PDI %s, from %s%s", hex, w2,
+		    strcmp(o->ueid, d->ueid) != 0 ? "; their leaf certificates differ (another firmware or a re-issued leaf)" : "");
+		return true;
+	}
+	/* Without a PDI only the leaf can tell: the same leaf is the same device. */
+	if (d->ueid[0] == '\0' || strcmp(o->ueid, d->ueid) != 0)
+		return false;
+	snprintf(why, len, "the same leaf certificate, ueid %s; no PDI to compare", d->ueid);
+	return true;
+}
+
 /* The same device twice (one GPU's evidence served for two indices, a
- * replayed report) must not count as two genuine devices. */
+ * replayed report, an older report of the same GPU) must not count as two
+ * genuine devices. */
 static void check_duplicate(const struct gpa_appraisal *a, struct gpa_device_result *d)
 {
+	char why[256];
+
 	/* Only evidence that proved itself can be the original: a device
 	 * presenting someone else's chain is caught by its signature check. */
 	if (!d->sig_verified)
 		return;
 	for (size_t j = 0; j < a->n && &a->dev[j] != d; j++) {
 		const struct gpa_device_result *o = &a->dev[j];
-		if (o->kind == d->kind && o->sig_verified && d->ueid[0] != '\0' && strcmp(o->ueid, d->ueid) == 0) {
+		if (o->kind == d->kind && o->sig_verified && same_device(o, d, why, sizeof(why))) {
 			add(d, "duplicate", GPA_CHECK_FAIL,
-			    "the same device as %s (ueid %s): one device's evidence presented twice", o->label, d->ueid);
+			    "the same device as %s (%s): one device's evidence presented twice", o->label, why);
 			return;
 		}
 	}
