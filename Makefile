@@ -150,6 +150,9 @@ build-fuzz/obj/%.o: %.c $(wildcard include/*.h src/*/*.h)
 build-fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
 	@echo "  FUZZ    $@"
 	@clang $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS_ALL)
+# Kept between builds: make would delete them as intermediate files and
+# rebuild every object for each target.
+.SECONDARY: $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)

@@ -20,8 +20,10 @@ if [ -d "$shared" ]; then
 	cp "$shared/rim/driver/NV_GPU_DRIVER_GH100_595.71.05.xml" \
 	    "$shared/rim/vbios/NV_GPU_VBIOS_1010_0210_886_96009F0004.xml" "$rims/"
 	"$BUILD/bench/bench_verify" "${BENCH_VERIFY_ITERATIONS:-200}" "$rims" || rc=1
+	"$BUILD/bench/bench_token" "${BENCH_TOKEN_ITERATIONS:-300}" "$rims" || rc=1
+	"$BUILD/bench/bench_opaque" "${BENCH_OPAQUE_ITERATIONS:-200000}" || rc=1
 else
-	echo "bench_verify: SKIPPED, $shared not found"
+	echo "bench_verify, bench_token, bench_opaque: SKIPPED, $shared not found"
 fi
 for b in bench_start bench_live bench_ppcie bench_net; do
 	bash "bench/$b.sh" "${BENCH_RUNS:-10}" || rc=1

@@ -84,4 +84,32 @@ if [ -f "$t" ]; then
 	python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read().strip()))' "$t" >"$out/spdm/nvdaod_transcript.bin"
 	n=$((n + 1))
 fi
+# fuzz_token: the first byte says what follows (see fuzz/fuzz_token.c):
+# NRAS's recorded detached EATs (2), their decoded claims as one claim set
+# (4) and as an array of sets (5), and a JWKS our own tool prints (0).
+mkdir -p "$out/token"
+for f in "$shared"/expected/nras/*_detached_eat.json; do
+	[ -f "$f" ] || continue
+	{ printf '\002'; cat "$f"; } >"$out/token/eat-$(basename "$f")"
+	n=$((n + 1))
+done
+for f in "$shared"/expected/nras/*_decoded.json; do
+	[ -f "$f" ] || continue
+	python3 - "$f" "$out/token/claims-$(basename "$f")" "$out/token/sets-$(basename "$f")" <<-'PY' || true
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	sets = [v for v in d.values() if isinstance(v, dict)]
+	if sets:
+	    open(sys.argv[2], "wb").write(b"\x04" + json.dumps(sets[0]).encode())
+	    open(sys.argv[3], "wb").write(b"\x05" + json.dumps(sets).encode())
+	PY
+done
+if [ -x build/gpuattest ] && command -v openssl >/dev/null; then
+	k=$(mktemp -d)
+	if openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$k/key.pem" 2>/dev/null; then
+		{ printf '\000'; build/gpuattest jwks --key "$k/key.pem" --kid fuzz-kid 2>/dev/null; } \
+		    >"$out/token/jwks.json" || true
+	fi
+	rm -rf "$k"
+fi
 echo "seed.sh: $n files from $shared into $out"

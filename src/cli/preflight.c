@@ -393,7 +393,7 @@ static enum gpa_arch arch_option(const char *s, const char **label)
 	}
 	if (strcasecmp(s, "rubin") == 0) {
 		*label = "Rubin";
-		return GPA_ARCH_UNKNOWN;
+		return GPA_ARCH_RUBIN;
 	}
 	*label = NULL;
 	return GPA_ARCH_UNKNOWN;
