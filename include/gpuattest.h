@@ -121,6 +121,20 @@ int gpuattest_config_insecure_accept_cached_ocsp(gpuattest_config *cfg);
  * either way. Anything else fails. */
 int gpuattest_config_set_claims_version(gpuattest_config *cfg, int version);
 
+/* A relying-party policy decides the verdict, as in NVIDIA's SDK: a Rego
+ * policy (data.policy.nv_match on the JSON array of device claim sets, in
+ * the subset of Rego README.md describes) or a JSON policy of NVIDIA's Python
+ * SDK (authorization-rules), chosen by content. It is loaded here: a policy
+ * outside the subset, malformed or over 256 KiB fails (-1; the error names
+ * the file, line and column). It can accept only failures NVIDIA's claims
+ * describe on authentic evidence (expired or not-yet-valid chains, RIM
+ * certificates revoked or unknown, OCSP answers without the nonce,
+ * measurement or opaque-data mismatches); each is listed as a weakening.
+ * path / text NULL removes the policy. name (may be NULL: "policy") names
+ * an in-memory policy in messages and in the result. */
+int gpuattest_config_set_policy_file(gpuattest_config *cfg, const char *path);
+int gpuattest_config_set_policy(gpuattest_config *cfg, const char *text, size_t len, const char *name);
+
 /* Fail unless at least n GPUs are genuine (default: no expectation). */
 int gpuattest_config_expect_gpus(gpuattest_config *cfg, int n);
 /* Accept GPUs whose driver is in developer-tools (debug) mode. Such GPUs

@@ -38,6 +38,7 @@ struct gpuattest_config {
 	bool allow_dev_tools;
 	int expect_gpus, expect_switches;	/* -1: none */
 	int claims_version;			/* 0: default (4) */
+	struct rp_policy *rp;			/* --policy, loaded (policy/rppolicy.h) */
 	bool nonce_generated;
 
 	/* Network, cache, offline collateral. */

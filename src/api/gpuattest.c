@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "policy/rppolicy.h"
 
 gpuattest_config *gpuattest_config_new(void)
 {
@@ -42,6 +43,7 @@ void gpuattest_config_free(gpuattest_config *c)
 	free(c->cache_dir);
 	free(c->collateral_path);
 	free(c->service_key);
+	rp_policy_free(c->rp);
 	cache_close(c->cache);
 	bundle_free(c->bundle);
 	bundle_free(c->record);
@@ -366,6 +368,7 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 	ac->nonce_generated = c->nonce_generated;
 	ac->accept_evidence_nonce = c->accept_evidence_nonce;
 	ac->claims_version = c->claims_version;
+	ac->rp = c->rp;
 }
 
 /* Every directory accepted by gpuattest_config_add_rim_dir, then the
@@ -428,6 +431,35 @@ int gpuattest_config_set_claims_version(gpuattest_config *c, int version)
 	}
 	c->claims_version = version;
 	return 0;
+}
+
+static int replace_policy(gpuattest_config *c, struct rp_policy *p)
+{
+	rp_policy_free(c->rp);
+	c->rp = p;
+	return 0;
+}
+
+int gpuattest_config_set_policy_file(gpuattest_config *c, const char *path)
+{
+	struct rp_policy *p;
+
+	if (path == NULL)
+		return replace_policy(c, NULL);
+	if ((p = rp_policy_load_file(path, &c->err)) == NULL)
+		return -1;
+	return replace_policy(c, p);
+}
+
+int gpuattest_config_set_policy(gpuattest_config *c, const char *text, size_t len, const char *name)
+{
+	struct rp_policy *p;
+
+	if (text == NULL)
+		return replace_policy(c, NULL);
+	if ((p = rp_policy_load(text, len, name != NULL ? name : "policy", &c->err)) == NULL)
+		return -1;
+	return replace_policy(c, p);
 }
 
 int gpuattest_config_expect_gpus(gpuattest_config *c, int n)

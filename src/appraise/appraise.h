@@ -48,6 +48,7 @@ struct gpa_check {
 	const char *id;			/* stable identifier, e.g. "report-signature" */
 	enum gpa_outcome outcome;
 	char detail[360];
+	bool accepted_by_policy;	/* failed, accepted by --policy (outcome then skipped) */
 };
 #define GPA_MAX_CHECKS 32
 #define GPA_MAX_SYS_CHECKS 48
@@ -74,6 +75,7 @@ struct gpa_rim_provider {
  * reported "not-checked" and the verdict can pass only when the user
  * explicitly chose to skip revocation. */
 struct gpa_chain_claims;
+struct rp_policy;
 struct gpa_ocsp_stage {
 	/* Checks all chains at once; fills each claims' ocsp_* fields. */
 	void (*check)(void *ctx, STACK_OF(X509) *const *chains, const enum gpa_anchor_use *uses,
@@ -114,6 +116,7 @@ struct gpa_appraise_cfg {
 	long max_ocsp_age;			/* --max-ocsp-age, for the weakenings */
 	int claims_version;			/* GPU claims 3 or 4; 0: GPA_CLAIMS_DEFAULT */
 	const struct gpa_system_info *sys;	/* live system, or NULL */
+	const struct rp_policy *rp;		/* relying-party policy (policy/rppolicy.h), or NULL */
 	/* Optional. Called once, after every device's evidence is parsed and
 	 * before anything that needs the anchors, the sources or the OCSP
 	 * stage: it returns the configuration to use from then on (with at,
@@ -261,6 +264,17 @@ struct gpa_weakening {
 
 #define GPA_CLAIMS_DEFAULT 4
 
+/* What a relying-party policy decided (policy/rppolicy.c). */
+struct gpa_rp_outcome {
+	bool applied;
+	char name[256];			/* the file */
+	char sha256[65];
+	const char *language;		/* "rego" or "json" */
+	int decision;			/* 1 match, 0 no match, -1 error */
+	char error[700];
+	int naccepted;			/* failed checks it accepted */
+};
+
 struct gpa_appraisal {
 	size_t n;
 	int claims_version;		/* GPU claims: 3 or 4 (NVIDIA 2.0) */
@@ -283,6 +297,7 @@ struct gpa_appraisal {
 	int nweak;			/* weakenings in force (appraisal_weaken) */
 	int nweak_dropped;
 	struct gpa_weakening weak[GPA_MAX_WEAK];
+	struct gpa_rp_outcome rp;
 };
 
 /* Runs every check for every device of the set. Never fails for a

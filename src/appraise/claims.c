@@ -6,6 +6,7 @@
  */
 #include "gpuattest.h"
 #include "appraise/appraise.h"
+#include "policy/rppolicy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -313,6 +314,8 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 		json_object_set_new(doc, "ready_state_error", json_string(a->ready_state_error));
 	json_object_set_new(doc, "revocation_checked", json_boolean(!a->no_ocsp));
 	json_object_set_new(doc, "weakened", appraisal_weakened_json(a));
+	if (a->rp.applied)
+		json_object_set_new(doc, "policy", rp_policy_json(a));
 	{
 		char summary[1400];
 		appraisal_summary(a, summary, sizeof(summary));

@@ -6,6 +6,7 @@
  * to report everything, so the policy must look at every one.
  */
 #include "appraise/appraise.h"
+#include "policy/rppolicy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -528,11 +529,21 @@ static void evaluate_live_system(struct gpa_appraisal *a)
 void policy_evaluate(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a)
 {
 	a->verdict = a->n == 0 ? GPA_BAD_INPUT : GPA_PASS;
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t i = 0; i < a->n; i++)
 		evaluate_device(cfg, a, &a->dev[i]);
-		a->verdict = worse(a->verdict, a->dev[i].verdict);
+	/* A relying-party policy decides on the devices' claims and may
+	 * accept some failed checks (policy/rppolicy.h): before the system
+	 * checks, which count the genuine devices. */
+	if (cfg->rp != NULL) {
+		rp_policy_apply(cfg->rp, a);
+		for (size_t i = 0; i < a->n; i++)
+			a->dev[i].verdict = checks_verdict(a->dev[i].checks, a->dev[i].nchecks);
 	}
+	for (size_t i = 0; i < a->n; i++)
+		a->verdict = worse(a->verdict, a->dev[i].verdict);
 	evaluate_system(a);
+	if (cfg->rp != NULL)
+		rp_policy_report(a);
 	a->verdict = worse(a->verdict, checks_verdict(a->sys_checks, a->nsys_checks));
 	appraisal_weaken_from_cfg(cfg, a);
 }

@@ -123,6 +123,20 @@ void cli_usage_verify(FILE *f)
 "                       1.x SDK. The verdict is the same, and measres counts the\n"
 "                       opaque-data reference values (e.g. a minimum SVN) in\n"
 "                       both. NVSwitch claims are 3.0 either way.\n"
+"  --policy FILE        a relying-party policy decides the verdict, as in NVIDIA's\n"
+"                       SDK (also --relying-party-policy FILE, NVIDIA's name). A\n"
+"                       Rego policy (package policy; the decision nv_match, on the\n"
+"                       JSON array of the devices' claims; shipped examples in\n"
+"                       policies/) or a JSON policy of NVIDIA's Python SDK\n"
+"                       ({\"authorization-rules\": {...}}), told apart by content.\n"
+"                       Rego outside the supported subset is refused naming file,\n"
+"                       line, column and construct (exit 2). nv_match false fails\n"
+"                       (exit 1); true accepts the failed checks NVIDIA's claims\n"
+"                       describe (expired or not-yet-valid chain, RIM certificate\n"
+"                       revoked or unknown, OCSP answer without our nonce, a\n"
+"                       measurement or opaque-data mismatch), each listed as a\n"
+"                       weakening; never a bad signature, an untrusted chain, a\n"
+"                       revoked device, a wrong nonce or a check not done.\n"
 "  --quiet              print nothing; the exit code is the answer\n"
 "  --color / --no-color (default: color when stdout is a terminal)\n"
 "\n"
@@ -199,6 +213,7 @@ enum {
 	OPT_CLAIMS_VERSION,
 	OPT_RECEIPT, OPT_CHECK_RECEIPT,
 	OPT_DEVICE_ANCHOR, OPT_RIM_ANCHOR,
+	OPT_POLICY,
 };
 
 static const struct option verify_opts[] = {
@@ -249,6 +264,8 @@ static const struct option verify_opts[] = {
 	{"device-anchor", required_argument, NULL, OPT_DEVICE_ANCHOR},
 	{"rim-anchor", required_argument, NULL, OPT_RIM_ANCHOR},
 	{"claims-version", required_argument, NULL, OPT_CLAIMS_VERSION},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"relying-party-policy", required_argument, NULL, OPT_POLICY},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -427,6 +444,12 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			if ((strcmp(optarg, "3") != 0 && strcmp(optarg, "4") != 0) ||
 			    gpuattest_config_set_claims_version(cfg, optarg[0] - '0') != 0)
 				return bad_usage("--claims-version must be 3 or 4");
+			break;
+		case OPT_POLICY:
+			if (gpuattest_config_set_policy_file(cfg, optarg) != 0) {
+				cli_err("%s", gpuattest_config_error(cfg));
+				return GPUATTEST_BAD_INPUT;
+			}
 			break;
 		case OPT_HELP:
 			fetch_mode ? cli_usage_fetch(stdout) : cli_usage_verify(stdout);

@@ -53,7 +53,8 @@ int rego_eval_rule(const struct rego_policy *p, const char *rule, const json_t *
     json_t **value, struct gpa_err *e);
 
 /* The decision NVIDIA's SDK asks for: data.policy.nv_match, which must be
- * a boolean. 0 with *match, or -1 with e (error, undefined, not a boolean). */
+ * a boolean; undefined is no match. 0 with *match, or -1 with e (an
+ * evaluation error, a value that is not a boolean). */
 int rego_decide(const struct rego_policy *p, const json_t *input, int64_t now_s, bool *match,
     struct gpa_err *e);
 

@@ -450,11 +450,10 @@ int rego_decide(const struct rego_policy *p, const json_t *input, int64_t now_s,
 	*match = false;
 	if (res < 0)
 		return -1;
-	if (res == 0) {
-		gpa_err_set(e, "%s: nv_match is undefined (no rule body holds and there is no default): NVIDIA's engine "
-		    "needs a boolean", p->name);
-		return -1;
-	}
+	/* Undefined (no body holds, no default) is no match, as NVIDIA's SDK
+	 * reads an empty result and as OPA's deny-by-default has it. */
+	if (res == 0)
+		return 0;
 	if (!json_is_boolean(v)) {
 		gpa_err_set(e, "%s: nv_match is a %s, not a boolean", p->name,
 		    json_is_string(v) ? "string" : json_is_number(v) ? "number" : json_is_null(v) ? "null" :

@@ -300,8 +300,9 @@ static void test_package_and_decision(void)
 	rego_free(p);
 	p = rego_load(undef, strlen(undef), "p.rego", &e);
 	json_t *empty = json_object();
-	CHECK(p != NULL && rego_decide(p, empty, 0, &m, &e) == -1);
-	CHECK_CONTAINS(e.msg, "nv_match is undefined");
+	m = true;
+	CHECK(p != NULL && rego_decide(p, empty, 0, &m, &e) == 0);
+	CHECK(!m);
 	json_decref(empty);
 	rego_free(p);
 }
