@@ -28,4 +28,5 @@ fi
 for b in bench_start bench_live bench_ppcie bench_net; do
 	bash "bench/$b.sh" "${BENCH_RUNS:-10}" || rc=1
 done
+bash bench/bench_serve.sh "${BENCH_SERVE_SECONDS:-10}" || rc=1
 exit $rc

@@ -29,6 +29,14 @@ if [ -x build/gpuattest ] && [ -d "$shared/gpu/hopper_595.71.05_azure" ]; then
 	    >/dev/null 2>&1 || true
 	rm -rf "$r"
 fi
+# fuzz_reqparse: NVIDIA's Azure H100 evidence is an NRAS request body as it
+# is; the target takes an even-sized input as a GPU request, so a newline
+# (JSON whitespace) evens it out when needed.
+mkdir -p "$out/reqparse"
+if [ -f "$shared/gpu/hopper_595.71.05_azure/gpu-evidence.json" ]; then
+	cat "$shared/gpu/hopper_595.71.05_azure/gpu-evidence.json" >"$out/reqparse/azure-gpu.json"
+	[ $(($(wc -c <"$out/reqparse/azure-gpu.json") % 2)) = 0 ] || echo >>"$out/reqparse/azure-gpu.json"
+fi
 if command -v openssl >/dev/null; then
 	mkdir -p "$out/ocsp"
 	pki=$(mktemp -d)

@@ -17,4 +17,11 @@ char *token_b64url(const void *buf, size_t len);
 /* Strict, canonical base64url; malloc'd and NUL terminated. 0 ok, -1 bad. */
 int token_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *outlen);
 
+/* The private scalar of a P-384 key in Nettle's form (token/es384.c). */
+struct es384_priv;
+struct es384_priv *es384_priv_of_pkey(EVP_PKEY *k);
+void es384_priv_free(struct es384_priv *p);
+/* ES384 over msg: r||s, 48 bytes each, random k. 0 ok, -1 failed. */
+int es384_sign(const struct es384_priv *p, const uint8_t *msg, size_t len, uint8_t sig[96]);
+
 #endif
