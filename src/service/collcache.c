@@ -9,11 +9,13 @@
  *   - a RIM document is handed to the appraisal as if just fetched, and its
  *     XML signature, chain and version are judged on every use (the
  *     signature memory makes the repeat cheap);
- *   - an OCSP result is kept only when every certificate's answer verified
- *     and said "good", until the earliest nextUpdate among them or the TTL
- *     (--ocsp-ttl), whichever is first; a reused result says that its
- *     answer's nonce was not this request's (nonce-matches false) and how
- *     old it is. Revoked or failed results are never kept.
+ *   - an OCSP result is kept only when every certificate's answer verified,
+ *     carried the nonce it was asked with and said "good", until the
+ *     earliest nextUpdate among them or the TTL (--ocsp-ttl), whichever is
+ *     first; a reused result keeps the nonce check of the fetch that got it
+ *     (as NVIDIA's caching OCSP client does, attestation-formats.md §6.6)
+ *     and says how old it is. Revoked or failed results are never kept.
+ *     See docs/decisions.md, "Verifier service".
  */
 #include "service/service.h"
 
@@ -344,8 +346,9 @@ static void copy_ocsp(struct gpa_chain_claims *dst, const struct gpa_chain_claim
 
 static void reuse(const struct ocsp_entry *e, struct gpa_chain_claims *c, time_t at)
 {
+	/* ocsp_nonce_matches is the fetch's, always true here (only such
+	 * results are kept); the detail says the answer is not this request's. */
 	copy_ocsp(c, &e->claims);
-	c->ocsp_nonce_matches = false;	/* the nonce was another request's */
 	snprintf(c->ocsp_detail, sizeof(c->ocsp_detail),
 	    "answers verified by this service %ld s ago, kept until %ld s from now (nextUpdate or --ocsp-ttl)",
 	    (long)(at - e->fetched), (long)(e->expires - at));
@@ -424,7 +427,8 @@ static void ocsp_fetch_mine(struct svc_ocsp_memo *m, STACK_OF(X509) *const *chai
 		copy_ocsp(&en->claims, c);
 		en->fetched = at;
 		en->state = MEMO_FAILED;
-		if (r != NULL && r->passed && r->status == GPA_OCSP_GOOD && r->response_valid) {
+		if (r != NULL && r->passed && r->status == GPA_OCSP_GOOD && r->response_valid &&
+		    r->nonce_matches) {
 			en->expires = result_expiry(r, at, m->ttl_s);
 			if (en->expires > at)
 				en->state = MEMO_READY;

@@ -12,6 +12,7 @@ SHA-256 equal to the overall token's digest, as many tokens as submods.
 
     nras_client.py BASE EVIDENCE.json [--kind gpu|switch] [--key KEY] [--nonce HEX]
                    [--ear]   (our /v1/attest EAR instead)
+                   [--save FILE]   (the answer's body as received, e.g. for verify-token)
 
 Prints one JSON line: {"status": HTTP status, "request_id", "overall": bool,
 "submods": [...], "error": ...}. Exit 0 when the tokens verified (whatever
@@ -69,6 +70,7 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--nonce")
     ap.add_argument("--ear", action="store_true")
+    ap.add_argument("--save")
     a = ap.parse_args()
     ev = json.load(open(a.evidence))
     items = ev["evidence_list"] if isinstance(ev, dict) else ev
@@ -80,6 +82,9 @@ def main():
     path = ("/v1/attest/" if a.ear else "/v4/attest/") + a.kind
     status, rid, raw = post(a.base + path, body, a.key)
     out = {"status": status, "request_id": rid}
+    if a.save:
+        with open(a.save, "wb") as f:
+            f.write(raw)
     if status != 200:
         out["error"] = json.loads(raw) if raw[:1] == b"{" else raw.decode(errors="replace")
         print(json.dumps(out))
