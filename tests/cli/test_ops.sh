@@ -114,6 +114,15 @@ test_units() {
 	expect_out "/gpuattest/gpu-gate" "the gate unit runs the gate script"
 	out=$(grep -h '^OnCalendar=' "$BDIR"/dist/gpu-attestation-reattest.timer)
 	expect_out "daily" "the re-attestation timer is daily"
+	# The verifier service runs unprivileged, on a read-only system, with its
+	# state directory (where serve finds its audit store and key).
+	out=$(cat "$BDIR"/dist/gpuattest-serve.service 2>&1)
+	expect_out "gpuattest serve" "the service unit runs 'gpuattest serve'"
+	for want in DynamicUser=yes StateDirectory=gpuattest-serve ProtectSystem=strict NoNewPrivileges=yes \
+	    CapabilityBoundingSet= PrivateDevices=yes; do
+		grep -qx -- "$want" <<<"$out" && ok || bad "gpuattest-serve.service lacks $want"
+	done
+	expect_no_out "@BINDIR@" "gpuattest-serve.service: the install paths are substituted"
 }
 
 # Completion: commands, each command's options from its help, directories
