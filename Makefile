@@ -23,7 +23,7 @@
 # gpuattest_*), with gpuattest.pc.
 
 CC      ?= cc
-PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson jose libmicrohttpd sqlite3 libpq
+PKGS    := openssl hogweed libcurl libxml-2.0 xmlsec1-openssl jansson jose libmicrohttpd sqlite3 libpq gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Linked: OpenSSL, Nettle (hogweed, with GMP: P-384 ECDSA, see
 # src/x509/p384.c) and jansson. libcurl (src/net/http.c) and libxml2 +
@@ -31,10 +31,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # that they cost nothing at process start.
 LINK_PKGS  := openssl hogweed nettle jansson jose
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lgmp
-# The verifier service (src/service, src/audit): libmicrohttpd, SQLite and
-# libpq, linked only into the programs that use them (--as-needed); not part
+# The verifier service (src/service, src/audit): libmicrohttpd, SQLite,
+# libpq and GnuTLS (libmicrohttpd's TLS: client certificates), linked only into the programs that use them (--as-needed); not part
 # of the public libraries (PUB_OBJ).
-PKG_LIBS   += -Wl,--as-needed $(shell pkg-config --libs libmicrohttpd sqlite3 libpq 2>/dev/null) -Wl,--no-as-needed
+PKG_LIBS   += -Wl,--as-needed $(shell pkg-config --libs libmicrohttpd sqlite3 libpq gnutls 2>/dev/null) -Wl,--no-as-needed
 # For the simulator's test, which reads the signed RIMs it makes.
 XML_LIBS   := $(shell pkg-config --libs libxml-2.0 2>/dev/null)
 

@@ -25,7 +25,7 @@ void cli_usage_audit(FILE *f)
 "  --until TIME      before TIME\n"
 "  --device TEXT     devices whose UEID, hardware model or PDI contains TEXT\n"
 "  --verdict V       pass, fail, bad-input or incomplete\n"
-"  --client NAME     as recorded: key:NAME or addr:ADDRESS\n"
+"  --client NAME     as recorded: key:NAME, cert:SUBJECT-DN sha256:HEX or addr:ADDRESS\n"
 "  --limit N         at most N rows\n"
 "\n"
 "Exit: 0 (also when nothing matched), 2 bad usage or no such request id, 3 the store\n"

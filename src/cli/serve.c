@@ -30,10 +30,13 @@ void cli_usage_serve(FILE *f)
 "\n"
 "Listening:\n"
 "  --listen ADDR          IPv4 or IPv6 address (default 127.0.0.1). A non-loopback\n"
-"                         address needs --api-keys (or --insecure-no-auth)\n"
+"                         address needs --api-keys or --client-ca (or --insecure-no-auth)\n"
 "  --port N               default 8080, 8443 with TLS; 0 picks a free port\n"
 "  --port-file FILE       write the port listened on to FILE (for scripts)\n"
-"  --tls-cert PEM --tls-key PEM   serve HTTPS directly (else put a TLS proxy in front)\n"
+"  --tls-cert PEM --tls-key PEM   serve HTTPS directly (else put a TLS proxy in front)\n""  --client-ca PEM        with --tls-cert: mutual TLS instead of API keys. Every POST\n"
+"                         needs a client certificate that verifies to a CA in PEM\n"
+"                         (and allows clientAuth); the audit trail names the client\n"
+"                         'cert:SUBJECT-DN sha256:FINGERPRINT'. Else 401\n"
 "Clients and limits:\n"
 "  --api-keys FILE        require 'Authorization: Bearer KEY'; FILE holds 'NAME SHA256'\n"
 "                         lines (default with --add-key: STATE_DIR/api-keys)\n"
@@ -73,7 +76,7 @@ enum {
 	O_MAX_BODY, O_THREADS, O_MAX_CONN, O_CONN_TIMEOUT, O_REQ_TIMEOUT, O_RATE, O_BURST, O_DB,
 	O_DB_SYNC, O_SIGNING_KEY, O_ISSUER, O_REPLICA, O_ANCHOR, O_NO_PINNED, O_RIM_DIR, O_RIM_URL,
 	O_OCSP_URL, O_SERVICE_KEY, O_CACHE_DIR, O_NO_CACHE, O_OFFLINE, O_HOLD, O_NO_OCSP, O_OCSP_TTL,
-	O_AT, O_HELP,
+	O_AT, O_HELP, O_CLIENT_CA,
 };
 
 static const struct option serve_opts[] = {
@@ -82,6 +85,7 @@ static const struct option serve_opts[] = {
 	{"port-file", required_argument, NULL, O_PORT_FILE},
 	{"tls-cert", required_argument, NULL, O_TLS_CERT},
 	{"tls-key", required_argument, NULL, O_TLS_KEY},
+	{"client-ca", required_argument, NULL, O_CLIENT_CA},
 	{"api-keys", required_argument, NULL, O_API_KEYS},
 	{"add-key", required_argument, NULL, O_ADD_KEY},
 	{"insecure-no-auth", no_argument, NULL, O_NO_AUTH},
@@ -182,6 +186,7 @@ static int parse_one(struct serve_cli *c, int ch)
 	case O_PORT_FILE: c->so.port_file = optarg; return 0;
 	case O_TLS_CERT: c->so.tls_cert = optarg; return 0;
 	case O_TLS_KEY: c->so.tls_key = optarg; return 0;
+	case O_CLIENT_CA: c->so.client_ca = optarg; return 0;
 	case O_API_KEYS: c->so.api_keys = optarg; return 0;
 	case O_ADD_KEY: c->add_key = optarg; return 0;
 	case O_NO_AUTH: c->so.insecure_no_auth = true; return 0;

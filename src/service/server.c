@@ -174,7 +174,15 @@ static int authenticate(struct server *s, struct MHD_Connection *c, struct req_c
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *name;
+	char why[300];
 
+	if (s->o->client_ca != NULL) {
+		if (svc_mtls_client(c, r->client, sizeof(r->client), why, sizeof(why)) == 0)
+			return 0;
+		*ret = send_error(c, r, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL, "%s", why);
+		svc_metrics_error("auth");
+		return -1;
+	}
 	if (s->keys == NULL) {
 		peer_address(c, r->client, sizeof(r->client));
 		return 0;
@@ -604,7 +612,7 @@ static char *read_text(const char *path, struct gpa_err *e)
 }
 
 static struct MHD_Daemon *start_daemon(struct server *s, const struct sockaddr_storage *ss,
-    char *cert, char *key)
+    char *cert, char *key, char *trust)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
 	int threads = s->o->threads > 0 ? s->o->threads : (int)cpu_count() * 2;
@@ -623,6 +631,7 @@ static struct MHD_Daemon *start_daemon(struct server *s, const struct sockaddr_s
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, trust,
 	    MHD_OPTION_END);
 }
 
@@ -644,7 +653,7 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	struct gpa_err e = {{0}};
-	char *cert = NULL, *key = NULL, host[64];
+	char *cert = NULL, *key = NULL, *trust = NULL, host[64];
 	struct MHD_Daemon *d;
 	sigset_t set;
 	int port = o->port;
@@ -659,9 +668,17 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 		fprintf(stderr, "gpuattest serve: --api-keys: %s\n", e.msg);
 		return 2;
 	}
-	if (s.keys == NULL && !is_loopback(&ss) && !o->insecure_no_auth) {
+	if (s.keys == NULL && o->client_ca == NULL && !is_loopback(&ss) && !o->insecure_no_auth) {
 		fprintf(stderr, "gpuattest serve: --listen %s is not a loopback address: give --api-keys FILE "
-		    "(or, behind an authenticating proxy, --insecure-no-auth)\n", o->listen);
+		    "or --client-ca PEM (or, behind an authenticating proxy, --insecure-no-auth)\n", o->listen);
+		svc_keys_free(s.keys);
+		return 2;
+	}
+	if (o->client_ca != NULL && (o->tls_cert == NULL || o->api_keys != NULL)) {
+		fprintf(stderr, "gpuattest serve: --client-ca %s\n", o->tls_cert == NULL ?
+		    "needs --tls-cert and --tls-key (client certificates are part of TLS)" :
+		    "and --api-keys are alternatives: clients authenticate with one or the other");
+		svc_keys_free(s.keys);
 		return 2;
 	}
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
@@ -673,9 +690,11 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 			fprintf(stderr, "gpuattest serve: this libmicrohttpd has no TLS: serve plain HTTP behind a TLS proxy\n");
 			return 2;
 		}
-		if ((cert = read_text(o->tls_cert, &e)) == NULL || (key = read_text(o->tls_key, &e)) == NULL) {
+		if ((cert = read_text(o->tls_cert, &e)) == NULL || (key = read_text(o->tls_key, &e)) == NULL ||
+		    (o->client_ca != NULL && (trust = read_text(o->client_ca, &e)) == NULL)) {
 			fprintf(stderr, "gpuattest serve: %s\n", e.msg);
 			free(cert);
+			free(key);
 			return 2;
 		}
 	}
@@ -694,11 +713,12 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = start_daemon(&s, &ss, cert, key);
+	d = start_daemon(&s, &ss, cert, key, trust);
 	if (d == NULL) {
 		fprintf(stderr, "gpuattest serve: cannot listen on %s port %d: %s\n", o->listen, port, strerror(errno));
 		free(cert);
 		free(key);
+		free(trust);
 		svc_ratelimit_free(s.rl);
 		svc_keys_free(s.keys);
 		return 3;
@@ -714,7 +734,7 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 	    cert ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "", o->listen,
 	    ss.ss_family == AF_INET6 ? "]" : "", bound, s.issuer, audit_describe(store),
 	    signer ? "ES384" : "UNAVAILABLE, token endpoints answer 503",
-	    s.keys ? "API keys required" : "no API keys");
+	    trust ? "client certificates required" : s.keys ? "API keys required" : "no API keys");
 	if (o->port_file != NULL) {
 		char pb[16];
 		int n = snprintf(pb, sizeof(pb), "%d\n", bound);
@@ -726,6 +746,7 @@ int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store
 	MHD_stop_daemon(d);
 	free(cert);
 	free(key);
+	free(trust);
 	svc_ratelimit_free(s.rl);
 	svc_keys_free(s.keys);
 	return 0;

@@ -140,6 +140,7 @@ struct svc_opts {
 	int port;			/* default 8443 with TLS, 8080 without; 0 = any free port */
 	const char *port_file;		/* when set: the bound port is written there */
 	const char *tls_cert, *tls_key;	/* PEM files: HTTPS; both or neither */
+	const char *client_ca;		/* PEM: require client certificates from it (mTLS) */
 	const char *api_keys;		/* key file; NULL: no keys (loopback only) */
 	bool insecure_no_auth;		/* allow no keys on a non-loopback address */
 	size_t max_body;
@@ -151,6 +152,13 @@ struct svc_opts {
 	const char *issuer;		/* iss of every token; default http(s)://LISTEN:PORT */
 	const char *replica;		/* audit "replica"; default host:pid */
 };
+
+/* The client of a TLS connection by its certificate (mtls.c): 0 with out =
+ * "cert:SUBJECT-DN sha256:16-HEX" when the client presented a certificate
+ * that verifies to the --client-ca and allows client authentication; -1
+ * with why. */
+struct MHD_Connection;
+int svc_mtls_client(struct MHD_Connection *c, char *out, size_t len, char *why, size_t wlen);
 
 /* Runs until SIGTERM / SIGINT. Returns the exit code. */
 int svc_serve(const struct svc_opts *o, struct svc_engine *g, struct audit_store *store,

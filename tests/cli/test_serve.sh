@@ -284,6 +284,57 @@ tls() {
 		ok || bad "HTTPS: no detached EAT"
 }
 
+# mkcert NAME CA EKU: a P-256 client certificate NAME.crt/.key for CN=NAME,
+# issued by CA (CA.crt/CA.key) with extended key usage EKU.
+mkcert() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/$1.key" \
+	    -out "$TMP/$1.csr" -subj "/O=gpuattest test/CN=$1" 2>/dev/null &&
+	openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/$2.crt" -CAkey "$TMP/$2.key" -CAcreateserial \
+	    -days 2 -out "$TMP/$1.crt" -extfile <(printf 'extendedKeyUsage=%s\n' "$3") 2>/dev/null
+}
+
+# Mutual TLS (--client-ca) instead of API keys: only a certificate from
+# that CA, allowed for client authentication, gets a verification, and the
+# audit trail names the client by it.
+mtls() {
+	local ca=(-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/clientca.key" \
+	    -out "$TMP/clientca.crt" -days 2 -subj "/CN=gpuattest test client CA" "${ca[@]}" 2>/dev/null
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/otherca.key" \
+	    -out "$TMP/otherca.crt" -days 2 -subj "/CN=gpuattest test client CA" "${ca[@]}" 2>/dev/null
+	mkcert fleet-a clientca clientAuth && mkcert rogue otherca clientAuth &&
+	    mkcert server-only clientca serverAuth || { out="" rc=1; bad "openssl could not make the client certificates"; return; }
+	run_cli serve --port 0 --client-ca "$TMP/clientca.crt"
+	expect_rc 2 "--client-ca without TLS"
+	expect_out "needs --tls-cert" "--client-ca without TLS: says why"
+	run_cli serve --port 0 --client-ca "$TMP/clientca.crt" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" \
+	    --api-keys "$TMP/keys"
+	expect_rc 2 "--client-ca with --api-keys"
+	start_serve mtls --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --client-ca "$TMP/clientca.crt" \
+	    --rim-dir "$TMP/rims" --no-ocsp --at "$AZ_AT" --db "sqlite:$TMP/mtls.db" || return
+	local port=${SURL_mtls##*:} u
+	u=https://127.0.0.1:$port
+	http POST "$u/v1/attest/gpu" --cacert "$TMP/tls.crt" --cert "$TMP/fleet-a.crt" --key "$TMP/fleet-a.key" \
+	    --data-binary @"$AZ_EVIDENCE"
+	expect_code 200 "mTLS: a client certificate from the CA"
+	expect_json 'd["verdict"]' pass "mTLS: the verification itself"
+	http POST "$u/v1/attest/gpu" --cacert "$TMP/tls.crt" --data-binary @"$AZ_EVIDENCE"
+	expect_code 401 "mTLS: no client certificate"
+	expect_out "none was presented" "mTLS: no client certificate: says so"
+	http POST "$u/v1/attest/gpu" --cacert "$TMP/tls.crt" --cert "$TMP/rogue.crt" --key "$TMP/rogue.key" \
+	    --data-binary @"$AZ_EVIDENCE"
+	expect_code 401 "mTLS: a certificate of another CA with the same name"
+	expect_out "not valid" "mTLS: another CA: not valid"
+	http POST "$u/v1/attest/gpu" --cacert "$TMP/tls.crt" --cert "$TMP/server-only.crt" \
+	    --key "$TMP/server-only.key" --data-binary @"$AZ_EVIDENCE"
+	expect_code 401 "mTLS: a certificate of the CA not for client authentication"
+	http GET "$u/health" --cacert "$TMP/tls.crt"
+	expect_code 200 "mTLS: /health needs no certificate (load balancers)"
+	run_cli audit export --db "sqlite:$TMP/mtls.db"
+	expect_out '"client":"cert:CN=fleet-a,O=gpuattest test sha256:' "mTLS: the audit trail names the certificate"
+	[ "$(grep -c . <<<"$out")" = 1 ] && ok || bad "mTLS: only the authenticated request is on record"
+}
+
 if need_shared; then
 	azure_rims
 	if start_main; then
@@ -299,6 +350,7 @@ if need_shared; then
 	rate_limits
 	no_signing_key_no_tokens
 	tls
+	mtls
 fi
 startup_rules
 default_start
