@@ -189,7 +189,7 @@ static void test_sign_compact_libjose_verifies(void)
 	json_decref(h);
 	json_decref(p);
 	/* One byte changed anywhere (a character that stays base64url) fails. */
-	for (size_t i = 0; t[i]; i += 7) {
+	for (size_t i = 0, tn = strlen(t); i < tn; i += 7) {
 		char save = t[i];
 		if (save == '.')
 			continue;
@@ -501,7 +501,7 @@ static void test_jwt_rules(void)
 	CHECK_INT(vjwt("a.b.c.d", j, 1700000000, "x", &e), GPA_BAD_INPUT);
 	CHECK_INT(vjwt("e30=.e30.", j, 1700000000, "x", &e), GPA_BAD_INPUT);	/* padding */
 	/* One character changed anywhere fails. */
-	for (size_t i = 0; t[i]; i += 5) {
+	for (size_t i = 0, tn = strlen(t); i < tn; i += 5) {
 		char save = t[i];
 		if (save == '.')
 			continue;

@@ -71,3 +71,21 @@ azure_tampered() {
 	json.dump(d, open(sys.argv[2], "w"))
 	EOF
 }
+
+# stop_serve_clean NAME: SIGTERM; the process must stop within 20 s with
+# exit 0 and a log free of sanitizer reports (under make SAN=1 an error or a
+# leak found at shutdown shows here, not only a crash).
+stop_serve_clean() {
+	local pidvar=SPID_$1 st i
+	kill "${!pidvar}" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "${!pidvar}" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "${!pidvar}" 2>/dev/null && kill -9 "${!pidvar}"
+	wait "${!pidvar}"
+	st=$?
+	out=$(cat "$TMP/serve-$1.log")
+	[ "$st" = 0 ] && ok || bad "gpuattest serve ($1) exited $st after SIGTERM"
+	expect_no_out "Sanitizer" "gpuattest serve ($1): no sanitizer report"
+}

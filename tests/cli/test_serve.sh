@@ -333,6 +333,7 @@ mtls() {
 	run_cli audit export --db "sqlite:$TMP/mtls.db"
 	expect_out '"client":"cert:CN=fleet-a,O=gpuattest test sha256:' "mTLS: the audit trail names the certificate"
 	[ "$(grep -c . <<<"$out")" = 1 ] && ok || bad "mTLS: only the authenticated request is on record"
+	stop_serve_clean mtls
 }
 
 if need_shared; then
@@ -346,6 +347,7 @@ if need_shared; then
 		still_healthy
 		metrics_count_what_happened
 		audit_has_every_verdict
+		stop_serve_clean main
 	fi
 	rate_limits
 	no_signing_key_no_tokens

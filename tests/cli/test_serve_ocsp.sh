@@ -83,5 +83,6 @@ if setup; then
 	nvidia_shaped_client_token_accepted
 	our_nras_verifier_passes
 	revoked_device_refused
+	stop_serve_clean ocsp
 fi
 finish
