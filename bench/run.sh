@@ -22,8 +22,9 @@ if [ -d "$shared" ]; then
 	"$BUILD/bench/bench_verify" "${BENCH_VERIFY_ITERATIONS:-200}" "$rims" || rc=1
 	"$BUILD/bench/bench_token" "${BENCH_TOKEN_ITERATIONS:-300}" "$rims" || rc=1
 	"$BUILD/bench/bench_opaque" "${BENCH_OPAQUE_ITERATIONS:-200000}" || rc=1
+	"$BUILD/bench/bench_policy" "${BENCH_POLICY_ITERATIONS:-2000}" || rc=1
 else
-	echo "bench_verify, bench_token, bench_opaque: SKIPPED, $shared not found"
+	echo "bench_verify, bench_token, bench_opaque, bench_policy: SKIPPED, $shared not found"
 fi
 for b in bench_start bench_live bench_ppcie bench_net; do
 	bash "bench/$b.sh" "${BENCH_RUNS:-10}" || rc=1

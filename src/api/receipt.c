@@ -12,6 +12,7 @@
 
 #include "api/api_internal.h"
 #include "net/bundle.h"
+#include "policy/rppolicy.h"
 #include "x509/x509.h"
 
 /* ---- pieces of the receipt ----------------------------------------------- */
@@ -126,6 +127,13 @@ static json_t *options_json(const gpuattest_config *c, struct gpa_err *e)
 	json_object_set_new(o, "expect_switches", json_integer(c->expect_switches));
 	json_object_set_new(o, "offline", json_boolean(c->offline));
 	json_object_set_new(o, "collateral_bundle", json_boolean(c->collateral_path != NULL));
+	if (c->rp != NULL) {
+		/* The policy itself: re-verification applies the same bytes. */
+		size_t len;
+		const char *text = rp_policy_text(c->rp, &len);
+		json_object_set_new(o, "policy", json_pack("{s:s, s:s, s:s%}", "name", rp_policy_name(c->rp),
+		    "sha256", rp_policy_sha256(c->rp), "text", text, len));
+	}
 	return o;
 }
 
@@ -448,6 +456,30 @@ unreadable:
 	return 2;
 }
 
+/* The policy a receipt recorded, loaded again from its bytes (which must
+ * still have the recorded SHA-256). */
+static int apply_policy(gpuattest_config *c, json_t *o)
+{
+	json_t *pol = json_object_get(o, "policy");
+	const char *name = get_str(pol, "name"), *sha = get_str(pol, "sha256"), *text = get_str(pol, "text");
+
+	if (pol == NULL)
+		return 0;
+	if (name == NULL || sha == NULL || text == NULL) {
+		gpa_err_set(&c->err, "the receipt's policy is malformed");
+		return -1;
+	}
+	if (gpuattest_config_set_policy(c, text, json_string_length(json_object_get(pol, "text")), name) != 0) {
+		gpa_err_prefix(&c->err, "the receipt's policy");
+		return -1;
+	}
+	if (strcmp(rp_policy_sha256(c->rp), sha) != 0) {
+		gpa_err_set(&c->err, "the receipt's policy %s does not have its recorded SHA-256", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* The receipt's options, applied to the auditor's configuration. */
 static int apply_options(gpuattest_config *c, json_t *doc)
 {
@@ -486,7 +518,7 @@ static int apply_options(gpuattest_config *c, json_t *doc)
 	gpuattest_config_set_nonce(c, nonce, sizeof(nonce));
 	gpuattest_config_offline(c);
 	gpuattest_config_no_cache(c);
-	return 0;
+	return apply_policy(c, o);
 }
 
 /* Every non-pinned anchor the receipt was made under must be one the

@@ -285,6 +285,52 @@ static void test_tokens(void)
 	gpuattest_config_free(cfg);
 }
 
+/* A relying-party policy through the API: loaded at once (errors name the
+ * file, line and column), then deciding the verdict of the Azure evidence. */
+static void test_policy(void)
+{
+	SHARED_OR_SKIP(p, AZ "gpu-evidence.json");
+	static const char older[] =
+	    "package policy\nimport rego.v1\ndefault nv_match := false\n"
+	    "nv_match if every c in input { c[\"x-nvidia-gpu-driver-version\"] == \"595.71.05\" }\n";
+	static const char newer[] =
+	    "package policy\nimport rego.v1\ndefault nv_match := false\n"
+	    "nv_match if every c in input { c[\"x-nvidia-gpu-driver-version\"] == \"600.1\" }\n";
+	static const char outside[] = "package policy\nnv_match { sprintf(\"%d\", [1]) }\n";
+	gpuattest_config *cfg = azure_config();
+	gpuattest_result *res = NULL;
+	char *json;
+
+	CHECK_INT(gpuattest_config_set_policy(cfg, outside, strlen(outside), "mine.rego"), -1);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "mine.rego:2:12: function sprintf is not supported");
+	CHECK_INT(gpuattest_config_set_policy_file(cfg, "policies/no-such-policy.rego"), -1);
+	CHECK_CONTAINS(gpuattest_config_error(cfg), "policies/no-such-policy.rego");
+	CHECK_INT(gpuattest_config_set_policy_file(cfg, "policies/nvidia-default.rego"), 0);
+
+	CHECK_INT(gpuattest_config_set_policy(cfg, older, strlen(older), NULL), 0);
+	CHECK_INT(gpuattest_verify_evidence_file(cfg, p, &res), 0);
+	CHECK(res != NULL && gpuattest_result_verdict(res) == GPUATTEST_VERIFIED);
+	json = res ? gpuattest_result_json(res) : NULL;
+	CHECK(json != NULL && strstr(json, "\"language\": \"rego\"") != NULL && strstr(json, "\"file\": \"policy\"") != NULL);
+	free(json);
+	gpuattest_result_free(res);
+
+	CHECK_INT(gpuattest_config_set_policy(cfg, newer, strlen(newer), "newer.rego"), 0);
+	CHECK_INT(gpuattest_verify_evidence_file(cfg, p, &res), 0);
+	CHECK(res != NULL && gpuattest_result_verdict(res) == GPUATTEST_FAILED);
+	gpuattest_result_free(res);
+
+	/* NULL removes it: the built-in checks alone. */
+	CHECK_INT(gpuattest_config_set_policy(cfg, NULL, 0, NULL), 0);
+	CHECK_INT(gpuattest_verify_evidence_file(cfg, p, &res), 0);
+	CHECK(res != NULL && gpuattest_result_verdict(res) == GPUATTEST_VERIFIED);
+	json = res ? gpuattest_result_json(res) : NULL;
+	CHECK(json != NULL && strstr(json, "\"policy\"") == NULL);
+	free(json);
+	gpuattest_result_free(res);
+	gpuattest_config_free(cfg);
+}
+
 int main(void)
 {
 	RUN(test_version);
@@ -295,5 +341,6 @@ int main(void)
 	RUN(test_switch_system_buffer);
 	RUN(test_live_without_driver);
 	RUN(test_tokens);
+	RUN(test_policy);
 	return harness_done("api");
 }

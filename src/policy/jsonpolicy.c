@@ -99,6 +99,13 @@ static int check_shape(json_t *doc, const char *name, struct gpa_err *e)
 		gpa_err_set(e, "%s: a JSON policy needs an \"authorization-rules\" object", name);
 		return -1;
 	}
+	if (json_is_string(version) && strcmp(json_string_value(version), "1.0") == 0 &&
+	    json_object_get(rules, "type") == NULL) {
+		gpa_err_set(e, "%s: a version 1.0 policy (claims directly under authorization-rules, the x-nv-gpu-* "
+		    "names of NVIDIA's first SDK) is not supported: use authorization-rules {type, overall-claims, "
+		    "detached-claims} with the claims of version 3.0", name);
+		return -1;
+	}
 	if (only_keys(rules, rule_keys, name, "authorization-rules", "type, overall-claims and detached-claims", e) != 0)
 		return -1;
 	type = json_object_get(rules, "type");

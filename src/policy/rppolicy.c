@@ -19,6 +19,8 @@ struct rp_policy {
 	struct rp_json_policy *json;
 	char name[256];
 	char sha256[65];
+	char *text;		/* the bytes loaded (a receipt records them) */
+	size_t len;
 };
 
 static bool looks_like_json(const char *text, size_t len)
@@ -56,6 +58,13 @@ struct rp_policy *rp_policy_load(const char *text, size_t len, const char *name,
 		gpa_err_set(e, "%s: %zu bytes, more than the %u a policy may have", name, len, REGO_MAX_POLICY_BYTES);
 		goto fail;
 	}
+	if ((p->text = malloc(len + 1)) == NULL) {
+		gpa_err_set(e, "out of memory");
+		goto fail;
+	}
+	memcpy(p->text, text, len);
+	p->text[len] = '\0';
+	p->len = len;
 	if (digest_hex(text, len, p->sha256) != 0) {
 		gpa_err_set(e, "%s: SHA-256 not available", name);
 		goto fail;
@@ -95,6 +104,7 @@ void rp_policy_free(struct rp_policy *p)
 		return;
 	rego_free(p->rego);
 	rp_json_free(p->json);
+	free(p->text);
 	free(p);
 }
 
@@ -106,6 +116,12 @@ const char *rp_policy_name(const struct rp_policy *p)
 const char *rp_policy_sha256(const struct rp_policy *p)
 {
 	return p->sha256;
+}
+
+const char *rp_policy_text(const struct rp_policy *p, size_t *len)
+{
+	*len = p->len;
+	return p->text;
 }
 
 enum rp_language rp_policy_language(const struct rp_policy *p)

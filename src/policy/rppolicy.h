@@ -39,6 +39,8 @@ void rp_policy_free(struct rp_policy *p);
 const char *rp_policy_name(const struct rp_policy *p);
 const char *rp_policy_sha256(const struct rp_policy *p);	/* of the bytes loaded, hex */
 enum rp_language rp_policy_language(const struct rp_policy *p);
+/* The bytes loaded (NUL-terminated), as a receipt records them. */
+const char *rp_policy_text(const struct rp_policy *p, size_t *len);
 
 /* The decision on claims: devices is the array of device claim sets,
  * overall the overall claims (read by JSON policies only), at the

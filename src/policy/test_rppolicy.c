@@ -329,7 +329,8 @@ static const struct {
 	const char *text, *want;
 } json_refusals[] = {
 	{"{\"authorization-rules\": {\"type\": \"JWT\"}, \"extra\": 1}", "p.json: the top level: unknown key \"extra\""},
-	{"{\"version\": \"1.0\", \"authorization-rules\": {\"x-nv-gpu-available\": true}}", "authorization-rules: unknown key \"x-nv-gpu-available\""},
+	{"{\"version\": \"1.0\", \"authorization-rules\": {\"x-nv-gpu-available\": true}}", "a version 1.0 policy (claims directly under authorization-rules"},
+	{"{\"version\": \"3.0\", \"authorization-rules\": {\"type\": \"JWT\", \"x-nv-gpu-available\": true}}", "authorization-rules: unknown key \"x-nv-gpu-available\""},
 	{"{\"authorization-rules\": {\"type\": \"EAR\"}}", "authorization-rules.type must be \"JWT\""},
 	{"{\"version\": 3}", "\"version\" must be a string"},
 	{"{\"version\": \"3.0\"}", "needs an \"authorization-rules\" object"},
