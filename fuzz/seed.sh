@@ -69,10 +69,11 @@ if command -v openssl >/dev/null; then
 	done
 	rm -rf "$k"
 fi
-# fuzz_rego: our policies and constructs (fuzz/corpus/rego), and NVIDIA's
-# shipped Rego policies as they are in ../shared.
+# fuzz_rego: the shipped policies (policies/), constructs and a policy with
+# an input (fuzz/corpus/rego), and NVIDIA's Rego policies as they are in
+# ../shared.
 mkdir -p "$out/rego"
-cp fuzz/corpus/rego/* "$out/rego/"
+cp fuzz/corpus/rego/* policies/*.rego "$out/rego/"
 cp "$shared"/../nvidia-2.0/policies/*.rego "$out/rego/" 2>/dev/null || true
 if [ ! -d "$shared" ]; then
 	echo "seed.sh: $shared not found; only the generated seeds are used" >&2
