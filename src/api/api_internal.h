@@ -33,7 +33,6 @@ struct gpuattest_config {
 	uint8_t nonce[SPDM_NONCE_LEN];
 	int nrim_dirs;
 	char *rim_dirs[GPA_API_MAX_RIM_DIRS];
-	struct gpa_rim_dir rim_dir_src[GPA_API_MAX_RIM_DIRS];
 	bool insecure_no_ocsp;
 	bool allow_dev_tools;
 	int expect_gpus, expect_switches;	/* -1: none */

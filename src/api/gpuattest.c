@@ -331,7 +331,12 @@ static int config_network(gpuattest_config *c)
 	}
 	g->anchors = c->anchors;
 	g->allow_hold_rim = c->allow_hold_rim;
+	for (int i = 0; i < c->nrim_dirs; i++)
+		g->rims.dirs[g->rims.ndirs++] = c->rim_dirs[i];
 	g->rims.bundle = c->bundle;
+	g->rims.bundle_path = c->collateral_path;
+	g->rims.anchors = c->anchors;
+	g->rims.at = c->at;
 	g->rims.cache = c->cache;
 	g->rims.service_url = env_or(c->rim_url, "GPUATTEST_RIM_URL");
 	g->rims.offline = c->offline;
@@ -345,16 +350,10 @@ static int config_network(gpuattest_config *c)
 	g->ocsp.cache = c->cache;
 	g->ocsp.cache_ok = c->ocsp_cache_ok;
 	g->ocsp.bundle = c->bundle;
+	g->ocsp.bundle_path = c->collateral_path;
 	g->ocsp.record = c->record;
 	netglue_ocsp_stage(g, &c->stage);
 	return 0;
-}
-
-static void record_rim(void *arg, const char *id, const uint8_t *buf, size_t len)
-{
-	struct gpa_err e;
-
-	bundle_add_rim(arg, id, buf, len, &e);
 }
 
 /* The configuration as far as parsing the evidence needs it. */
@@ -371,11 +370,10 @@ static void appraise_cfg_basic(const gpuattest_config *c, struct gpa_appraise_cf
 	ac->rp = c->rp;
 }
 
-/* Every directory accepted by gpuattest_config_add_rim_dir, then the
- * network source, must fit: none may be left out of the search. */
-_Static_assert(GPA_API_MAX_RIM_DIRS + 1 <=
-    sizeof(((struct gpa_appraise_cfg *)0)->sources) / sizeof(struct gpa_rim_provider),
-    "GPA_API_MAX_RIM_DIRS directories and the network source exceed gpa_appraise_cfg.sources");
+/* Every directory accepted by gpuattest_config_add_rim_dir must fit the
+ * collateral sources: none may be left out of the search. */
+_Static_assert(GPA_API_MAX_RIM_DIRS <= GPA_COLLATERAL_MAX_DIRS,
+    "GPA_API_MAX_RIM_DIRS directories exceed the collateral layer's");
 
 /* Whether the XML libraries could be loaded: 0, or -1 with the message. */
 static int xml_ready(gpuattest_config *c)
@@ -401,12 +399,6 @@ static int api_appraise_cfg(gpuattest_config *c, struct gpa_appraise_cfg *ac, bo
 	if (config_network(c) != 0)
 		return -1;
 	ac->anchors = c->anchors;
-	for (int i = 0; i < c->nrim_dirs; i++) {
-		c->rim_dir_src[i].dir = c->rim_dirs[i];
-		c->rim_dir_src[i].on_found = c->record ? record_rim : NULL;
-		c->rim_dir_src[i].arg = c->record;
-		rim_source_dir(&ac->sources[ac->nsources++], &c->rim_dir_src[i]);
-	}
 	netglue_rim_source(&c->glue, &ac->sources[ac->nsources++]);
 	ac->insecure_no_ocsp = c->insecure_no_ocsp;
 	ac->ocsp = c->insecure_no_ocsp ? NULL : &c->stage;
@@ -477,6 +469,7 @@ int gpuattest_config_insecure_allow_dev_tools(gpuattest_config *c)
 struct run_cfg {
 	gpuattest_config *c;
 	struct gpa_appraise_cfg basic, full;
+	struct gpa_collateral_log log;	/* where each RIM and OCSP answer came from */
 };
 
 /* Called by appraise_evidence once the evidence is parsed. */
@@ -491,6 +484,7 @@ static const struct gpa_appraise_cfg *complete_cfg(void *arg, struct gpa_err *e)
 		return NULL;
 	}
 	rc->full.sys = rc->basic.sys;
+	rc->c->glue.log = &rc->log;
 	return &rc->full;
 }
 
@@ -521,14 +515,20 @@ int api_run(gpuattest_config *c, struct evidence_set *set, const struct gpa_syst
 	rc.basic.sys = &si;
 	rc.basic.complete = complete_cfg;
 	rc.basic.complete_ctx = &rc;
+	collateral_log_init(&rc.log);
 	/* The XML libraries were not waited for: a failure to load them is a
 	 * configuration error, reported instead of a verdict as before. */
 	if (appraise_evidence(&rc.basic, &r->set, &r->a, &c->err) != 0 || xml_ready(c) != 0) {
 		warmup_wait(c);
+		c->glue.log = NULL;
+		collateral_log_destroy(&rc.log);
 		gpuattest_result_free(r);
 		return -1;
 	}
 	warmup_wait(c);
+	c->glue.log = NULL;
+	collateral_log_move(&rc.log, &r->a);
+	collateral_log_destroy(&rc.log);
 	*res = r;
 	return 0;
 }

@@ -9,14 +9,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+void collateral_log_init(struct gpa_collateral_log *l)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->mu, NULL);
+}
+
+void collateral_log_destroy(struct gpa_collateral_log *l)
+{
+	free(l->v);
+	pthread_mutex_destroy(&l->mu);
+	memset(l, 0, sizeof(*l));
+}
+
+void collateral_log_move(struct gpa_collateral_log *l, struct gpa_appraisal *a)
+{
+	pthread_mutex_lock(&l->mu);
+	free(a->collateral);
+	a->collateral = l->v;
+	a->ncollateral = l->n;
+	l->v = NULL;
+	l->n = l->cap = 0;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* One entry; the same kind, name and source once (chains share answers). */
+static void log_add(struct gpa_collateral_log *l, const char *kind, const char *name,
+    const char *source, const char *where, const char *discarded)
+{
+	struct gpa_collateral_use *u;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].kind, kind) == 0 && strcmp(l->v[i].name, name) == 0 &&
+		    strcmp(l->v[i].source, source) == 0)
+			goto out;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct gpa_collateral_use *nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			goto out;
+		l->v = nv;
+		l->cap = cap;
+	}
+	u = &l->v[l->n++];
+	str_printf(u->kind, sizeof(u->kind), "%s", kind);
+	str_printf(u->name, sizeof(u->name), "%s", name);
+	str_printf(u->source, sizeof(u->source), "%s", source);
+	str_printf(u->where, sizeof(u->where), "%s", where);
+	str_printf(u->discarded, sizeof(u->discarded), "%s", discarded);
+out:
+	pthread_mutex_unlock(&l->mu);
+}
+
 static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
     enum gpa_fetch_status *st, char (*errs)[256])
 {
 	struct gpa_netglue *g = ctx;
-	struct gpa_rim_fetch *f = calloc(n ? n : 1, sizeof(*f));
+	struct gpa_collateral_rim *f = calloc(n ? n : 1, sizeof(*f));
 	struct gpa_err e = {{0}};
 
-	if (f == NULL || rim_sources_get_all(&g->rims, ids, n, f, &e) != 0) {
+	if (f == NULL || collateral_get_rims(&g->rims, ids, n, f, &e) != 0) {
 		for (size_t i = 0; i < n; i++) {
 			st[i] = GPA_FETCH_ERROR;
 			snprintf(errs[i], 256, "%.250s", f == NULL ? "out of memory" : e.msg);
@@ -25,13 +80,15 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		log_add(g->log, "RIM", ids[i], rim_source_name(f[i].source),
+		    f[i].status == GPA_RIM_FETCH_OK ? f[i].where : "", f[i].discarded);
 		switch (f[i].status) {
 		case GPA_RIM_FETCH_OK:
 			st[i] = GPA_FETCH_OK;
 			bufs[i] = f[i].xml;
 			lens[i] = f[i].len;
 			f[i].xml = NULL;
-			snprintf(errs[i], 256, "%s", rim_source_name(f[i].source));
+			snprintf(errs[i], 256, "%.250s", f[i].where);
 			break;
 		case GPA_RIM_FETCH_NOT_FOUND:
 			st[i] = GPA_FETCH_NOT_FOUND;
@@ -42,15 +99,15 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 			snprintf(errs[i], 256, "%.250s", f[i].detail);
 			break;
 		}
-		rim_fetch_clear(&f[i]);
+		collateral_rim_clear(&f[i]);
 	}
 	free(f);
 }
 
 void netglue_rim_source(struct gpa_netglue *g, struct gpa_rim_provider *s)
 {
-	s->name = g->rims.offline ? "collateral bundle / cache (offline)" :
-	    "collateral bundle / cache / RIM service";
+	s->name = g->rims.offline ? "RIM directories / collateral bundle / cache (offline)" :
+	    "RIM directories / collateral bundle / cache / RIM service";
 	s->fetch = net_fetch;
 	s->ctx = g;
 }
@@ -100,6 +157,19 @@ static void describe_stale(const struct gpa_ocsp_chain *r, char *out, size_t len
 	}
 }
 
+/* Each certificate's answer: where it came from, and any cached answer
+ * that was dropped on the way. */
+static void log_answers(struct gpa_collateral_log *l, const struct gpa_ocsp_job *j)
+{
+	for (int k = 0; k < j->result.ncerts; k++) {
+		const struct gpa_ocsp_cert *c = &j->result.certs[k];
+		char name[200];
+
+		str_printf(name, sizeof(name), "CN=%s (CertID %.16s...)", c->subject_cn, c->key);
+		log_add(l, "OCSP", name, ocsp_source_name(c->source), c->where, c->note);
+	}
+}
+
 static void net_ocsp_check(void *ctx, STACK_OF(X509) *const *chains, const enum gpa_anchor_use *uses,
     struct gpa_chain_claims *const *claims, size_t n, time_t at)
 {
@@ -139,6 +209,7 @@ static void net_ocsp_check(void *ctx, STACK_OF(X509) *const *chains, const enum 
 		c->hold_allowed = r->hold_allowed;
 		describe_sources(r, c->ocsp_detail, sizeof(c->ocsp_detail));
 		describe_stale(r, c->ocsp_stale, sizeof(c->ocsp_stale));
+		log_answers(g->log, &jobs[i]);
 	}
 	free(jobs);
 }

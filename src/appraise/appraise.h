@@ -264,6 +264,18 @@ struct gpa_weakening {
 
 #define GPA_CLAIMS_DEFAULT 4
 
+/* Where one RIM or OCSP answer of the verification came from (the network
+ * layer's collateral sources fill these, issue 10 point 4): shown with -v,
+ * in JSON as "collateral", and, for a stored copy that no longer verified
+ * and was dropped, as a NOTE line in the text. */
+struct gpa_collateral_use {
+	char kind[8];		/* "RIM", "OCSP" */
+	char name[200];		/* the RIM id; OCSP: the certificate (CN, CertID key) */
+	char source[16];	/* "directory", "bundle", "cache", "service", "responder", "none" */
+	char where[512];	/* "file P", "bundle P", "cache P", "RIM service URL", "OCSP responder URL" */
+	char discarded[512];	/* "" or the stored copy that did not verify now, why, and that it was removed */
+};
+
 /* What a relying-party policy decided (policy/rppolicy.c). */
 struct gpa_rp_outcome {
 	bool applied;
@@ -298,6 +310,8 @@ struct gpa_appraisal {
 	int nweak_dropped;
 	struct gpa_weakening weak[GPA_MAX_WEAK];
 	struct gpa_rp_outcome rp;
+	size_t ncollateral;
+	struct gpa_collateral_use *collateral;	/* owned (malloc'd), may be NULL */
 };
 
 /* Runs every check for every device of the set. Never fails for a
@@ -332,6 +346,10 @@ void appraisal_weaken(struct gpa_appraisal *a, const char *id, const char *fmt, 
  * calls it). */
 void appraisal_weaken_from_cfg(const struct gpa_appraise_cfg *cfg, struct gpa_appraisal *a);
 json_t *appraisal_weakened_json(const struct gpa_appraisal *a);
+/* a->collateral as a JSON array, and the NOTE lines for discarded stored
+ * copies (malloc'd, "" when none; collateral_out.c). */
+json_t *appraisal_collateral_json(const struct gpa_appraisal *a);
+char *appraisal_collateral_notes(const struct gpa_appraisal *a);
 /* The lines under VERIFICATION SUCCESSFUL ("" for any other verdict),
  * worded after what was shown (summary.c). */
 void appraisal_summary(const struct gpa_appraisal *a, char *out, size_t len);

@@ -316,6 +316,7 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 	json_object_set_new(doc, "weakened", appraisal_weakened_json(a));
 	if (a->rp.applied)
 		json_object_set_new(doc, "policy", rp_policy_json(a));
+	json_object_set_new(doc, "collateral", appraisal_collateral_json(a));
 	{
 		char summary[1400];
 		appraisal_summary(a, summary, sizeof(summary));
@@ -340,6 +341,13 @@ json_t *appraisal_json(const struct gpa_appraisal *a)
 			if (d->kind == GPA_DEV_GPU)
 				json_object_set_new(o, "driver_rim_id", json_string(d->info.driver_rim_id));
 			json_object_set_new(o, "vbios_rim_id", json_string(d->info.vbios_rim_id));
+			/* Where each RIM came from: "file P", "bundle P", "cache P",
+			 * "RIM service URL" (null when it was not found). */
+			if (d->kind == GPA_DEV_GPU)
+				json_object_set_new(o, "driver_rim_source", d->driver.fetched ?
+				    json_string(d->driver.source) : json_null());
+			json_object_set_new(o, "vbios_rim_source", d->vbios.fetched ?
+			    json_string(d->vbios.source) : json_null());
 		}
 		json_object_set_new(o, "checks", checks);
 		json_object_set_new(o, "claims", json_incref(c));
@@ -480,6 +488,11 @@ char *appraisal_text(const struct gpa_appraisal *a, bool color)
 		    "NOT READY");
 	if (a->ready_state_error[0])
 		sb_printf(&b, "WARNING: %s\n", a->ready_state_error);
+	{
+		char *notes = appraisal_collateral_notes(a);
+		sb_printf(&b, "%s", notes ? notes : "");
+		free(notes);
+	}
 	if (a->no_ocsp && a->nweak == 0)
 		sb_printf(&b, "WARNING: certificate revocation (OCSP) was NOT checked: a revoked device or RIM would not be noticed.\n");
 	if (a->nweak > 0)

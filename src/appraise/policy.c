@@ -161,9 +161,10 @@ static void check_rim(const struct gpa_appraise_cfg *cfg, struct gpa_device_resu
 		return;
 	}
 	if (r->signature_verified)
-		add(d, "rim-signature", GPA_CHECK_PASS, "%s signature verified", what);
+		add(d, "rim-signature", GPA_CHECK_PASS, "%s signature verified (from %s)", what, r->source);
 	else
-		add(d, "rim-signature", GPA_CHECK_FAIL, "%s signature INVALID: %s", what, r->signature_detail);
+		add(d, "rim-signature", GPA_CHECK_FAIL, "%s signature INVALID: %s (from %s)", what,
+		    r->signature_detail, r->source);
 	check_cert_status(d, "rim-cert-chain", what, &r->chain);
 	if (r->chain.status != GPA_CERT_INVALID)
 		check_revocation(cfg, d, "rim-revocation", what, &r->chain);

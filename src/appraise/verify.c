@@ -726,5 +726,6 @@ void appraisal_clear(struct gpa_appraisal *a)
 		rim_free(a->rims[i]);
 	free(a->rims);
 	free(a->dev);
+	free(a->collateral);
 	memset(a, 0, sizeof(*a));
 }

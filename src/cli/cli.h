@@ -92,6 +92,11 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 /* "--evidence --format": an option taken as the previous one's argument. */
 int cli_option_as_argument(const char *cmd, char **argv);
 
+/* -v (collateral_log.c): one line per RIM and OCSP answer, its source and
+ * where exactly it came from, and any stored copy dropped on the way. */
+struct gpa_appraisal;
+void cli_print_collateral(FILE *f, const struct gpa_appraisal *a);
+
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);
 int cli_parse_nonce(const char *s, unsigned char out[32]);

@@ -138,6 +138,10 @@ void cli_usage_verify(FILE *f)
 "                       weakening; never a bad signature, an untrusted chain, a\n"
 "                       revoked device, a wrong nonce or a check not done.\n"
 "  --quiet              print nothing; the exit code is the answer\n"
+"  -v, --verbose        also say, on stderr, where each RIM and OCSP answer came\n"
+"                       from: the --rim-dir file, the --collateral bundle, the\n"
+"                       cache file, or the RIM service / OCSP responder URL (JSON\n"
+"                       always has them under \"collateral\")\n"
 "  --color / --no-color (default: color when stdout is a terminal)\n"
 "\n"
 "Live system (no --evidence / --report):\n"
@@ -228,6 +232,7 @@ static const struct option verify_opts[] = {
 	{"at", required_argument, NULL, OPT_AT},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"verbose", no_argument, NULL, 'v'},
 	{"color", no_argument, NULL, OPT_COLOR},
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
 	{"nvml-lib", required_argument, NULL, OPT_NVML_LIB},
@@ -276,6 +281,7 @@ struct verify_args {
 	const char *evidence, *report, *chain, *format, *nvml_lib, *nscq_lib, *gpus, *output;
 	bool fetch_mode;
 	bool quiet, json, set_ready, have_nonce;
+	bool verbose;			/* -v: where each RIM and OCSP answer came from */
 	unsigned char nonce[32];
 	int color;
 	struct cli_sign_opts sign;
@@ -341,7 +347,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 	va->format = "text";
 	va->color = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, fetch_mode ? ":o:" : ":", verify_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, fetch_mode ? ":o:v" : ":v", verify_opts, NULL)) != -1) {
 		/* "--evidence --format json": the next option is not a file name
 		 * (a file really called so can be given as ./--name). */
 		if (optarg != NULL && optind >= 2 && optarg == argv[optind - 1] &&
@@ -399,6 +405,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			break;
 		case OPT_FORMAT: va->format = optarg; break;
 		case OPT_QUIET: va->quiet = true; break;
+		case 'v': va->verbose = true; break;
 		case OPT_COLOR: va->color = 1; break;
 		case OPT_NO_COLOR: va->color = 0; break;
 		case OPT_NVML_LIB: va->nvml_lib = optarg; break;
@@ -626,6 +633,8 @@ static int print_result(const struct verify_args *va, gpuattest_result *res)
 
 	if (va->quiet)
 		return verdict;
+	if (va->verbose)
+		cli_print_collateral(stderr, &res->a);
 	out = va->json ? gpuattest_result_json(res) : gpuattest_result_text(res, va->color);
 	if (out == NULL) {
 		fprintf(stderr, "gpuattest: out of memory\n");

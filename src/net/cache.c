@@ -181,6 +181,7 @@ static int rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *l
 
 	*xml = NULL;
 	*len = 0;
+	e->msg[0] = '\0';
 	if (!rim_id_valid(id)) {
 		gpa_err_set(e, "cache: bad RIM id");
 		return -1;
@@ -200,6 +201,8 @@ static int rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *l
 		*xml = NULL;
 		*len = 0;
 		unlink(doc);
+		gpa_err_set(e, "the cached copy %s was damaged (its bytes do not hash to its name): "
+		    "removed from the cache", doc);
 		return 0;
 	}
 	return 1;
@@ -211,6 +214,60 @@ int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *le
 	char hex[65];
 
 	return rim_get(c, id, xml, len, hex, e);
+}
+
+int cache_rim_get_path(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
+    char *path, size_t path_len, struct gpa_err *e)
+{
+	char hex[65];
+	int r = rim_get(c, id, xml, len, hex, e);
+
+	if (r == 1 && sub(c, path, path_len, "rims", hex, ".xml") != 0)
+		snprintf(path, path_len, "%s", c->root);
+	return r;
+}
+
+int cache_rim_remove(struct gpa_cache *c, const char *id, struct gpa_err *e)
+{
+	char hex[65], doc[PATH_MAX], idx[PATH_MAX];
+	int r;
+
+	if (!rim_id_valid(id) || sub(c, idx, sizeof(idx), "rims/by-id", id, NULL) != 0) {
+		gpa_err_set(e, "cache: bad RIM id");
+		return -1;
+	}
+	/* The name first: a reader never follows it to a missing document. */
+	r = read_index(c, id, hex);
+	if (unlink(idx) != 0 && errno != ENOENT) {
+		gpa_err_set(e, "cache: cannot remove %s: %s", idx, strerror(errno));
+		return -1;
+	}
+	if (r == 1 && sub(c, doc, sizeof(doc), "rims", hex, ".xml") == 0 && unlink(doc) != 0 &&
+	    errno != ENOENT) {
+		gpa_err_set(e, "cache: cannot remove %s: %s", doc, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cache_ocsp_path(const struct gpa_cache *c, const char *key, char *path, size_t len)
+{
+	return hex64_lower_valid(key) ? sub(c, path, len, "ocsp", key, ".der") : -1;
+}
+
+int cache_ocsp_remove(struct gpa_cache *c, const char *key, struct gpa_err *e)
+{
+	char path[PATH_MAX];
+
+	if (!hex64_lower_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
+		gpa_err_set(e, "cache: bad OCSP key");
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		gpa_err_set(e, "cache: cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, size_t len,
@@ -244,6 +301,7 @@ int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **de
 
 	*der = NULL;
 	*len = 0;
+	e->msg[0] = '\0';
 	if (parsed != NULL)
 		*parsed = NULL;
 	if (!hex64_lower_valid(key) || sub(c, path, sizeof(path), "ocsp", key, ".der") != 0) {
@@ -253,6 +311,9 @@ int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **de
 	if (file_read(path, GPA_CACHE_MAX_OCSP, der, len, &ignore) != 0)
 		return 0;
 	bs = ocsp_response_parse(*der, *len, key, &nu);
+	if (bs == NULL)
+		gpa_err_set(e, "the cached answer %s is not an OCSP response for this certificate: "
+		    "removed from the cache", path);
 	if (bs == NULL || nu < at) {
 		OCSP_BASICRESP_free(bs);
 		free(*der);

@@ -4,7 +4,9 @@
  * Owns: where the cache lives, its file layout, atomic writes, expiry of
  * OCSP entries, listing and clearing.
  *
- * Never: vouches for what it returns. A RIM comes back only if its bytes
+ * Never: vouches for what it returns (net/collateral.c verifies every entry
+ * it reads, removes those that do not verify now, and stores only what
+ * verified). A RIM comes back only if its bytes
  * still hash to the name they are stored under; its signature and chain are
  * re-verified by the RIM layer on every use, so "kept until the signing
  * certificate expires" is enforced by that re-verification (and
@@ -53,21 +55,33 @@ const char *cache_root(const struct gpa_cache *c);
 int cache_default_dir(char *buf, size_t len, struct gpa_err *e);
 
 /* RIMs. get: 1 found (malloc'd bytes, re-hashed against the stored name),
- * 0 not cached, -1 error (a corrupt entry is removed and reported as 0). */
+ * 0 not cached, -1 error (a corrupt entry is removed and reported as 0,
+ * with e saying which file was dropped; e->msg is "" for a plain miss). */
 int cache_rim_put(struct gpa_cache *c, const char *id, const uint8_t *xml, size_t len,
     struct gpa_err *e);
 int cache_rim_get(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
     struct gpa_err *e);
+/* The same, with the path of the document file into path when found. */
+int cache_rim_get_path(struct gpa_cache *c, const char *id, uint8_t **xml, size_t *len,
+    char *path, size_t path_len, struct gpa_err *e);
+/* Removes the RIM cached for id (a copy that no longer verifies). 0 also
+ * when there was none, -1 when it could not be removed. */
+int cache_rim_remove(struct gpa_cache *c, const char *id, struct gpa_err *e);
 
 /* OCSP responses by key (64 lowercase hex). get: 1 found and its
  * nextUpdate (thisUpdate + 1 h when absent) is not before `at`, 0 not
- * cached or expired (an expired entry is removed), -1 error. With parsed
+ * cached or expired (an expired entry is removed; one that is not an answer
+ * for key is removed with e saying so), -1 error. With parsed
  * not NULL, get also hands back the response it decoded for that check
  * (the caller frees it), so that it need not be decoded again. */
 int cache_ocsp_put(struct gpa_cache *c, const char *key, const uint8_t *der, size_t len,
     struct gpa_err *e);
 int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **der, size_t *len,
     OCSP_BASICRESP **parsed, struct gpa_err *e);
+/* The file an answer for key is (or would be) cached in. 0 ok, -1 bad key. */
+int cache_ocsp_path(const struct gpa_cache *c, const char *key, char *path, size_t len);
+/* Removes the answer cached under key (one that no longer verifies). */
+int cache_ocsp_remove(struct gpa_cache *c, const char *key, struct gpa_err *e);
 
 enum gpa_cache_kind { GPA_CACHE_RIM, GPA_CACHE_OCSP };
 

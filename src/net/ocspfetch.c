@@ -29,6 +29,8 @@ struct question {
 	bool failed;			/* asked, but no usable HTTP answer */
 	bool any_valid;
 	char why[256];
+	char note[GPA_OCSP_NOTE];	/* a cached answer that did not verify, removed */
+	char where[GPA_OCSP_NOTE];	/* where the answer judged came from */
 	long http_index;
 	/* The judgement of the answer, done once per question and trust use:
 	 * several chains share a certificate (GPUs share their intermediates). */
@@ -139,15 +141,24 @@ static void answer_offline(struct run *rn, struct question *qn)
 			memcpy(qn->der, it->data, it->len);
 			qn->len = it->len;
 			qn->src = GPA_OCSP_FROM_BUNDLE;
+			str_printf(qn->where, sizeof(qn->where), "bundle %s",
+			    o->bundle_path ? o->bundle_path : "(in memory)");
 			return;
 		}
 		OCSP_BASICRESP_free(qn->bs);
 		qn->bs = NULL;
 	}
-	if (o->cache != NULL && o->cache_ok &&
-	    cache_ocsp_get(o->cache, qn->q.key, rn->at, &qn->der, &qn->len, &qn->bs, &ce) == 1) {
-		qn->src = GPA_OCSP_FROM_CACHE;
-		return;
+	if (o->cache != NULL && o->cache_ok) {
+		char path[4096];
+		if (cache_ocsp_get(o->cache, qn->q.key, rn->at, &qn->der, &qn->len, &qn->bs, &ce) == 1) {
+			qn->src = GPA_OCSP_FROM_CACHE;
+			if (cache_ocsp_path(o->cache, qn->q.key, path, sizeof(path)) == 0)
+				str_printf(qn->where, sizeof(qn->where), "cache %s", path);
+			return;
+		}
+		/* Stored, but no answer for this certificate: dropped. */
+		if (ce.msg[0] != '\0')
+			str_printf(qn->note, sizeof(qn->note), "%s", ce.msg);
 	}
 	if (o->offline)
 		str_printf(qn->why, sizeof(qn->why), "offline and no %s response for this certificate",
@@ -176,6 +187,7 @@ static void take_http_answer(struct run *rn, struct question *qn, struct gpa_htt
 		qn->der = hr->body;
 		qn->len = hr->len;
 		qn->src = GPA_OCSP_FROM_RESPONDER;
+		str_printf(qn->where, sizeof(qn->where), "OCSP responder %s", url);
 		hr->body = NULL;
 		hr->len = 0;
 	}
@@ -227,7 +239,7 @@ out:
 	return rc;
 }
 
-static void judge_slot(struct run *rn, struct slot *s)
+static void judge_slot_answer(struct run *rn, struct slot *s)
 {
 	struct gpa_ocsp_job *j = s->job;
 	struct question *qn = s->qn;
@@ -256,6 +268,44 @@ static void judge_slot(struct run *rn, struct slot *s)
 	qn->judged_res = *r;
 }
 
+static void judge_slot(struct run *rn, struct slot *s)
+{
+	judge_slot_answer(rn, s);
+	str_printf(s->res->note, sizeof(s->res->note), "%s", s->qn->note);
+	str_printf(s->res->where, sizeof(s->res->where), "%s", s->qn->der ? s->qn->where : "");
+}
+
+/* A cached answer that does not verify now (corrupt, another PKI, a bad
+ * signature, stale) is no answer: it is removed, the responder is asked
+ * instead (unless offline), and the output says so. Never a finding about
+ * the certificate. */
+static void drop_bad_cached(struct run *rn, struct question *qn)
+{
+	struct gpa_err ce;
+	char why[256];
+
+	if (qn->src != GPA_OCSP_FROM_CACHE || !qn->judged || qn->judged_res.response_valid)
+		return;
+	snprintf(why, sizeof(why), "%s", qn->judged_res.detail);
+	if (cache_ocsp_remove(rn->o->cache, qn->q.key, &ce) == 0)
+		str_printf(qn->note, sizeof(qn->note), "the cached answer %s does not verify now (%s): "
+		    "removed from the cache", qn->where + strlen("cache "), why);
+	else
+		str_printf(qn->note, sizeof(qn->note), "the cached answer %s does not verify now (%s) "
+		    "and could not be removed: %s", qn->where + strlen("cache "), why, ce.msg);
+	qn->where[0] = '\0';
+	OCSP_BASICRESP_free(qn->bs);
+	qn->bs = NULL;
+	free(qn->der);
+	qn->der = NULL;
+	qn->len = 0;
+	qn->src = GPA_OCSP_FROM_NONE;
+	qn->judged = false;
+	qn->any_valid = false;
+	if (rn->o->offline)
+		str_printf(qn->why, sizeof(qn->why), "offline, and %s", qn->note);
+}
+
 /* Stored answers first: each question's bundle or cache lookup, and the
  * judgement of what it found, on the pool's threads (decoding and checking
  * a signature cost about the same for every answer). */
@@ -265,8 +315,10 @@ static void offline_one(void *arg, size_t i)
 	struct question *qn = &rn->qs[i];
 
 	answer_offline(rn, qn);
-	if (qn->der != NULL && qn->first_slot != SIZE_MAX)
+	if (qn->der != NULL && qn->first_slot != SIZE_MAX) {
 		judge_slot(rn, &rn->slots[qn->first_slot]);
+		drop_bad_cached(rn, qn);
+	}
 }
 
 /* The answers that came from the responder. */

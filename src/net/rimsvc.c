@@ -1,6 +1,6 @@
 /*
- * net/rimsvc: RIM documents by id from a bundle, the cache or NVIDIA's RIM
- * service (policy in rimsvc.h). The service's answers are decoded by the RIM
+ * net/rimsvc: RIM documents by id from NVIDIA's RIM service (policy in
+ * rimsvc.h). The service's answers are decoded by the RIM
  * layer (rim_service_json_decode), the one decoder for them.
  *
  * Must never: return service bytes whose id or sha256 disagree with what was
@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/bundle.h"
-#include "net/cache.h"
 #include "rim/rim.h"
 
 bool rim_id_valid(const char *id)
@@ -35,6 +33,7 @@ const char *rim_source_name(enum gpa_rim_source s)
 {
 	switch (s) {
 	case GPA_RIM_FROM_NONE: return "none";
+	case GPA_RIM_FROM_DIR: return "directory";
 	case GPA_RIM_FROM_BUNDLE: return "bundle";
 	case GPA_RIM_FROM_CACHE: return "cache";
 	case GPA_RIM_FROM_SERVICE: return "service";
@@ -127,8 +126,10 @@ static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
 		gpa_err_prefix(e, "RIM service");
 		goto out;
 	}
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		take_answer(base, ids[which[k]], &resps[k], &out[which[k]]);
+		str_printf(out[which[k]].url, sizeof(out[which[k]].url), "%s", urls[k]);
+	}
 	rc = 0;
 out:
 	for (size_t k = 0; resps && k < n; k++)
@@ -168,74 +169,6 @@ int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
 	for (size_t i = 0; i < n; i++)
 		which[i] = i;
 	rc = fetch_subset(http, base_url, ids, which, n, out, e);
-	free(which);
-	return rc;
-}
-
-static int from_bundle(const struct gpa_bundle *b, const char *id, struct gpa_rim_fetch *f)
-{
-	const struct gpa_bundle_item *it = bundle_get_rim(b, id);
-
-	if (it == NULL || (f->xml = malloc(it->len + 1)) == NULL)
-		return 0;
-	memcpy(f->xml, it->data, it->len);
-	f->xml[it->len] = 0;
-	f->len = it->len;
-	f->status = GPA_RIM_FETCH_OK;
-	f->source = GPA_RIM_FROM_BUNDLE;
-	return 1;
-}
-
-static void local_lookup(const struct gpa_rim_sources *s, const char *id, struct gpa_rim_fetch *f)
-{
-	struct gpa_err ce;
-
-	if (s->bundle != NULL && from_bundle(s->bundle, id, f) != 0)
-		return;
-	if (s->cache != NULL && cache_rim_get(s->cache, id, &f->xml, &f->len, &ce) == 1) {
-		f->status = GPA_RIM_FETCH_OK;
-		f->source = GPA_RIM_FROM_CACHE;
-		return;
-	}
-	f->status = GPA_RIM_FETCH_NOT_FOUND;
-	str_printf(f->detail, sizeof(f->detail), "RIM %s: not in %s%s%s", id,
-	    s->bundle ? "the bundle, " : "", s->cache ? "the cache, " : "",
-	    s->offline ? "and offline" : "");
-}
-
-int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
-    struct gpa_rim_fetch *out, struct gpa_err *e)
-{
-	size_t *which, nw = 0;
-	int rc = -1;
-
-	for (size_t i = 0; i < n; i++)
-		memset(&out[i], 0, sizeof(out[i]));
-	if (check_ids(ids, n, e) != 0)
-		return -1;
-	if ((which = calloc(n ? n : 1, sizeof(*which))) == NULL) {
-		gpa_err_set(e, "RIM: out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		local_lookup(s, ids[i], &out[i]);
-		if (out[i].status == GPA_RIM_FETCH_NOT_FOUND && !s->offline)
-			which[nw++] = i;
-	}
-	if (nw > 0 && fetch_subset(s->http, s->service_url, ids, which, nw, out, e) != 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct gpa_err ce;
-		if (out[i].status != GPA_RIM_FETCH_OK)
-			continue;
-		if (out[i].source == GPA_RIM_FROM_SERVICE && s->cache != NULL)
-			(void)cache_rim_put(s->cache, ids[i], out[i].xml, out[i].len, &ce);
-		if (s->record != NULL &&
-		    bundle_add_rim(s->record, ids[i], out[i].xml, out[i].len, e) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
 	free(which);
 	return rc;
 }

@@ -1,12 +1,9 @@
 /*
- * net/rimsvc: getting RIM documents by id: NVIDIA's RIM service client and
- * the composition of RIM sources (attestation-formats.md §7.1).
+ * net/rimsvc: NVIDIA's RIM service client (attestation-formats.md §7.1).
  *
  * Owns: GET <base>/v1/rim/<id> for many ids at once, the mapping of HTTP
- * outcomes (404 -> not found, 401/403 -> forbidden, anything else -> error),
- * and the source order: collateral bundle, cache, service. Documents from the
- * service are written to the cache (content-addressed). A RIM directory
- * (--rim-dir) is not a source here: appraise/rimdir.c reads it, before these.
+ * outcomes (404 -> not found, 401/403 -> forbidden, anything else -> error).
+ * The order of the sources and the cache policy are net/collateral.c's.
  *
  * Never: decodes the service's JSON itself (rim_service_json_decode in
  * rim/rim.h does, with the same rules as for a saved answer: the id must
@@ -25,9 +22,6 @@
 #include "net/http.h"
 #include "util/util.h"
 
-struct gpa_cache;
-struct gpa_bundle;
-
 #define GPA_RIM_DEFAULT_BASE_URL	"https://rim.attestation.nvidia.com"
 
 /* [A-Za-z0-9_.-]{1,128}, not starting with '.': safe as a file name and a
@@ -43,11 +37,12 @@ enum gpa_rim_fetch_status {
 
 enum gpa_rim_source {
 	GPA_RIM_FROM_NONE,
+	GPA_RIM_FROM_DIR,
 	GPA_RIM_FROM_BUNDLE,
 	GPA_RIM_FROM_CACHE,
 	GPA_RIM_FROM_SERVICE,
 };
-const char *rim_source_name(enum gpa_rim_source s); /* "none", "bundle", "cache", "service" */
+const char *rim_source_name(enum gpa_rim_source s); /* "none", "directory", "bundle", "cache", "service" */
 
 struct gpa_rim_fetch {
 	enum gpa_rim_fetch_status status;
@@ -55,6 +50,7 @@ struct gpa_rim_fetch {
 	uint8_t *xml;			/* malloc'd document bytes when OK (NUL terminated, not counted) */
 	size_t len;
 	long http_status;		/* 0 when no HTTP answer */
+	char url[600];			/* what was asked (service fetches) */
 	char detail[512];		/* why not OK */
 };
 void rim_fetch_clear(struct gpa_rim_fetch *f);
@@ -64,19 +60,5 @@ void rim_fetch_clear(struct gpa_rim_fetch *f);
  * (an invalid id, a bad URL) or internal error. */
 int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
     const char *const *ids, size_t n, struct gpa_rim_fetch *out, struct gpa_err *e);
-
-struct gpa_rim_sources {
-	const struct gpa_bundle *bundle;	/* NULL: none */
-	struct gpa_cache *cache;		/* NULL: none */
-	const char *service_url;		/* NULL: GPA_RIM_DEFAULT_BASE_URL (--rim-url) */
-	bool offline;				/* never ask the service */
-	const struct gpa_http_opts *http;	/* NULL: defaults */
-	struct gpa_bundle *record;		/* every document found is added (building a bundle) */
-};
-
-/* Each id from the first source that has it (bundle, cache, service); all
- * service requests at once. 0 ran (see out[i]), -1 error. */
-int rim_sources_get_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
-    struct gpa_rim_fetch *out, struct gpa_err *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include "net/cache.h"
 #include "net/http.h"
 #include "net/rimsvc.h"
+#include "net/collateral.h"
 #include "rim/rim.h"
 
 static int port = -1;
@@ -430,16 +431,21 @@ static void test_rim_real_service_answer(void)
 	rim_fetch_clear(&f);
 }
 
+/* The order of the sources, and the cache rule: a document that could not be
+ * verified (here: no anchors to verify with) is never written to the cache,
+ * nor read from it. (Real RIMs and PKIs: tests/cli/test_collateral.sh.) */
 static void test_rim_sources_order(void)
 {
 	struct gpa_http_opts o;
 	struct gpa_rim_sources s;
-	struct gpa_rim_fetch f[2];
+	struct gpa_collateral_rim f[2];
 	const char *ids[] = { "NV_TEST_A", "NV_TEST_GPU1" };
 	char cdir[600], base[128];
 	struct gpa_cache *c;
 	struct gpa_bundle *rec = bundle_new(), *bun = bundle_new();
 	struct gpa_err e;
+	uint8_t *xml = NULL;
+	size_t len = 0;
 
 	NEED_SERVER();
 	fast_opts(&o);
@@ -456,38 +462,39 @@ static void test_rim_sources_order(void)
 	url(base, sizeof(base), "");
 	memset(&s, 0, sizeof(s));
 	s.bundle = bun;
+	s.bundle_path = "b.json";
 	s.cache = c;
 	s.service_url = base;
 	s.http = &o;
 	s.record = rec;
-	CHECK_INT(rim_sources_get_all(&s, ids, 2, f, &e), 0);
-	/* Bundle first; the other one from the service, then cached. */
+	CHECK_INT(collateral_get_rims(&s, ids, 2, f, &e), 0);
+	/* Bundle first; the other one from the service, each source named. */
 	CHECK_INT(f[0].source, GPA_RIM_FROM_BUNDLE);
+	CHECK_STREQ(f[0].where, "bundle b.json");
 	CHECK(f[0].len == strlen(doc_b) && memcmp(f[0].xml, doc_b, f[0].len) == 0);
 	CHECK_INT(f[1].source, GPA_RIM_FROM_SERVICE);
+	CHECK_CONTAINS(f[1].where, "RIM service http://127.0.0.1:");
+	CHECK_CONTAINS(f[1].where, "/v1/rim/NV_TEST_GPU1");
 	CHECK(f[1].len == strlen(doc_a) && memcmp(f[1].xml, doc_a, f[1].len) == 0);
 	CHECK(bundle_get_rim(rec, "NV_TEST_A") != NULL && bundle_get_rim(rec, "NV_TEST_GPU1") != NULL);
-	rim_fetch_clear(&f[0]);
-	rim_fetch_clear(&f[1]);
-	/* Service gone: the cache answers. */
+	collateral_rim_clear(&f[0]);
+	collateral_rim_clear(&f[1]);
+	/* Not verified, so not cached. */
+	CHECK_INT(cache_rim_get(c, "NV_TEST_GPU1", &xml, &len, &e), 0);
+	/* And an entry put there by hand is not used without anchors to judge it. */
+	CHECK_INT(cache_rim_put(c, "NV_TEST_GPU1", (const uint8_t *)doc_a, strlen(doc_a), &e), 0);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", spawn_closed_port());
 	s.bundle = NULL;
 	o.max_retries = 0;
-	CHECK_INT(rim_sources_get_all(&s, &ids[1], 1, f, &e), 0);
-	CHECK_INT(f[0].status, GPA_RIM_FETCH_OK);
-	CHECK_INT(f[0].source, GPA_RIM_FROM_CACHE);
-	rim_fetch_clear(&f[0]);
-	/* Not cached (it came from the bundle), service gone: an error, not
-	 * "not found". */
-	CHECK_INT(rim_sources_get_all(&s, &ids[0], 1, f, &e), 0);
+	CHECK_INT(collateral_get_rims(&s, &ids[1], 1, f, &e), 0);
 	CHECK_INT(f[0].status, GPA_RIM_FETCH_ERROR);
-	rim_fetch_clear(&f[0]);
+	collateral_rim_clear(&f[0]);
 	/* Offline and nowhere local: not found, and nothing was asked. */
 	s.offline = true;
-	CHECK_INT(rim_sources_get_all(&s, &ids[0], 1, f, &e), 0);
+	CHECK_INT(collateral_get_rims(&s, &ids[0], 1, f, &e), 0);
 	CHECK_INT(f[0].status, GPA_RIM_FETCH_NOT_FOUND);
 	CHECK_CONTAINS(f[0].detail, "offline");
-	rim_fetch_clear(&f[0]);
+	collateral_rim_clear(&f[0]);
 	cache_close(c);
 	bundle_free(bun);
 	bundle_free(rec);

@@ -24,6 +24,11 @@
  *     hold_allowed so the output can say so.
  * Sources, in order: a collateral bundle (online, only its answers not past
  * nextUpdate), the cache (only with cache_ok), the responder. Cached and bundled answers always have nonce_matches false.
+ * A cached answer that does not verify now (another PKI, a bad signature, an
+ * answer for another certificate) is no answer: net/ocspfetch.c removes it,
+ * asks the responder instead and says so in the certificate's note; only
+ * answers that verified are written to the cache (the collateral rules of
+ * net/collateral.h).
  * All requests of all jobs go out at once (http_perform_all), one per
  * distinct CertID.
  *
@@ -56,6 +61,7 @@ struct gpa_bundle;
 #define GPA_OCSP_MAX_CHAIN		16
 #define GPA_OCSP_FIRST_DEVICE		1	/* device chains: the leaf is not checked */
 #define GPA_OCSP_FIRST_RIM		0	/* RIM chains: the signer is checked */
+#define GPA_OCSP_NOTE			400
 
 enum gpa_ocsp_status {
 	GPA_OCSP_GOOD,
@@ -84,6 +90,7 @@ struct gpa_ocsp_opts {
 	struct gpa_cache *cache;		/* NULL: none. Valid fresh answers are stored */
 	bool cache_ok;				/* also read answers from the cache (--ocsp-cache-ok) */
 	const struct gpa_bundle *bundle;	/* answers from a collateral bundle, tried first */
+	const char *bundle_path;		/* its file, for the output */
 	struct gpa_bundle *record;		/* every usable answer is added (building a bundle) */
 };
 void ocsp_opts_default(struct gpa_ocsp_opts *o);
@@ -103,6 +110,8 @@ struct gpa_ocsp_cert {
 	time_t this_update, next_update;	/* 0 when unknown */
 	long age_s;			/* at - thisUpdate */
 	char detail[256];		/* why not good / not valid */
+	char where[GPA_OCSP_NOTE];	/* "OCSP responder URL", "cache P", "bundle P"; "" none */
+	char note[GPA_OCSP_NOTE];	/* a cached answer that did not verify now: which, why, removed */
 };
 
 /* The v3 claims for one chain (attestation-formats.md §10.1):
