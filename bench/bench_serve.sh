@@ -15,6 +15,7 @@
 # The signature is the detached EAT of every answer; the client counts only
 # HTTP 200 answers and the run fails if any request got anything else.
 #
+# BENCH_SERVE_OPTS adds options to serve's command line (e.g. --threads 2).
 # BENCH_SERVE_PERF=FILE records a perf profile (perf record -g) of the
 # server during the 1-GPU case into FILE.
 #
@@ -102,7 +103,7 @@ GPUATTEST_STATE_DIR=$TMP/state "$CLI" serve --port 0 --port-file "$TMP/serve.por
 	--db "sqlite:$TMP/state/audit.db" --cache-dir "$TMP/cache" \
 	--no-pinned-anchors --trust-anchor "$D/root.pem" --trust-anchor "$D/rim/root.pem" \
 	--rim-dir "$D/rims" --ocsp-url "http://127.0.0.1:$(cat "$TMP/ocsp.port")" --ocsp-ttl 3600 \
-	>"$TMP/serve.log" 2>&1 &
+	${BENCH_SERVE_OPTS:-} >"$TMP/serve.log" 2>&1 &
 SPID=$!
 PIDS+=("$SPID")
 wait_port serve
