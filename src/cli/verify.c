@@ -482,6 +482,8 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		return GPUATTEST_BAD_INPUT;
 	if (va->remote.mode != CLI_VERIFIER_LOCAL && (va->set_ready || fetch_mode))
 		return bad_usage("--set-ready and fetch-collateral go with the local verifier only");
+	if (va->remote.mode == CLI_VERIFIER_NRAS && cfg->rp != NULL)
+		return bad_usage("--policy decides on the local verifier's claims: use --verifier both or local");
 	if (va->remote.mode == CLI_VERIFIER_NRAS && va->sign.key != NULL)
 		return bad_usage("--result-token signs the local verdict: use --verifier both or local");
 	va->json = strcmp(va->format, "json") == 0;

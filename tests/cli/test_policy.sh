@@ -126,6 +126,9 @@ json_policy() {
 	expect_json 'd["policy"]["language"], d["policy"]["decision"]' "('json', False)" "json: language, decision"
 	run_cli help verify
 	expect_out "--relying-party-policy" "help names NVIDIA's option name"
+	azure --policy "$TMP/no-ocsp.rego" --verifier nras
+	expect_rc 2 "--policy with NRAS alone is refused, never ignored"
+	expect_out "--policy decides on the local verifier's claims" "says why"
 }
 
 main() {
