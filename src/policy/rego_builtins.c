@@ -133,6 +133,35 @@ static int change_case(struct rego_ev *ev, struct rval **a, struct rval **out, b
 static int f_lower(struct rego_ev *ev, struct rval **a, struct rval **out) { return change_case(ev, a, out, false); }
 static int f_upper(struct rego_ev *ev, struct rval **a, struct rval **out) { return change_case(ev, a, out, true); }
 
+/* concat(delimiter, array or set of strings): the strings joined, a set's in
+ * its sorted order. Anything not a string: undefined (a type error). */
+static int f_concat(struct rego_ev *ev, struct rval **a, struct rval **out)
+{
+	struct arena *m = rego_ev_arena(ev);
+	const struct rval *d = a[0], *c = a[1];
+	size_t len = 0, pos = 0;
+	char *buf;
+
+	if (d->k != RV_STR || (c->k != RV_ARR && c->k != RV_SET))
+		return 0;
+	for (size_t i = 0; i < c->len; i++) {
+		if (c->v[i]->k != RV_STR)
+			return 0;
+		len += c->v[i]->len + (i ? d->len : 0);
+	}
+	if ((buf = arena_alloc(m, len + 1)) == NULL)
+		return -1;
+	for (size_t i = 0; i < c->len; i++) {
+		if (i) {
+			memcpy(buf + pos, d->s, d->len);
+			pos += d->len;
+		}
+		memcpy(buf + pos, c->v[i]->s, c->v[i]->len);
+		pos += c->v[i]->len;
+	}
+	return (*out = rv_str(m, buf, len)) != NULL ? 1 : -1;
+}
+
 /* split as Go's strings.Split: an empty separator splits into characters. */
 static int f_split(struct rego_ev *ev, struct rval **a, struct rval **out)
 {
@@ -366,6 +395,7 @@ static const struct builtin {
 	{"lower", 1, f_lower},
 	{"upper", 1, f_upper},
 	{"split", 2, f_split},
+	{"concat", 2, f_concat},
 	{"to_number", 1, f_to_number},
 	{"semver.compare", 2, f_semver_compare},
 	{"semver.is_valid", 1, f_semver_is_valid},
