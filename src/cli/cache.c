@@ -19,7 +19,40 @@ void cli_usage_cache(FILE *f)
 "\n"
 "  list    every entry, its size and when it expires\n"
 "  prune   remove expired entries\n"
-"  clear   remove everything\n");
+"  clear   remove everything\n"
+"\n"
+"prune and clear never leave the cache: they refuse (exit 2, nothing removed) a\n"
+"cache directory that is a symbolic link, is not owned by you or root, or is\n"
+"writable by group or others; they follow no link inside it, and remove only\n"
+"regular files named as the cache names them (rims/<sha256>.xml,\n"
+"rims/by-id/<RIM id>, ocsp/<key>.der, jwks/<sha256>.json). Anything else is\n"
+"left in place and listed.\n");
+}
+
+static void report_left(void *arg, const char *dir, const char *name, const char *why)
+{
+	const char *root = arg;
+
+	printf("  left in place: %s/%s%s%s (%s)\n", root, dir, dir[0] ? "/" : "", name, why);
+}
+
+/* clear or prune: never outside the cache (net/cache_tidy.c). */
+static int tidy(struct gpa_cache *c, const char *what)
+{
+	struct gpa_cache_tidy t = { .report = report_left, .report_arg = (void *)cache_root(c) };
+	bool clear = strcmp(what, "clear") == 0;
+	int rc = clear ? cache_tidy_clear(c, &t) : cache_tidy_prune(c, time(NULL), &t);
+
+	if (rc != 0) {
+		fprintf(stderr, "gpuattest cache %s: refused, nothing removed: %s\n", what, t.refused);
+		return GPUATTEST_BAD_INPUT;
+	}
+	printf("cache %s: removed %ld file(s)", cache_root(c), t.removed);
+	if (t.nleft > 0)
+		printf("; %ld entr%s not of this cache's making left in place (listed above)", t.nleft,
+		    t.nleft == 1 ? "y" : "ies");
+	printf("\n");
+	return 0;
 }
 
 static int list(struct gpa_cache *c)
@@ -55,7 +88,6 @@ int cli_cache(int argc, char **argv)
 	struct gpa_err e = {{0}};
 	struct gpa_cache *c;
 	const char *what;
-	long n;
 	int ch, rc = 0;
 
 	optind = 1;
@@ -75,22 +107,12 @@ int cli_cache(int argc, char **argv)
 		fprintf(stderr, "gpuattest cache: '%s' is not list, prune or clear\n", what);
 		return GPUATTEST_BAD_INPUT;
 	}
-	c = cache_open(dir != NULL && *dir != '\0' ? dir : NULL, &e);
+	c = cache_open_existing(dir != NULL && *dir != '\0' ? dir : NULL, &e);
 	if (c == NULL) {
 		fprintf(stderr, "gpuattest: %s\n", e.msg);
 		return GPUATTEST_INCOMPLETE;
 	}
-	if (strcmp(what, "list") == 0) {
-		rc = list(c);
-	} else {
-		n = strcmp(what, "clear") == 0 ? cache_clear(c, &e) : cache_prune(c, time(NULL), &e);
-		if (n < 0) {
-			fprintf(stderr, "gpuattest: %s\n", e.msg);
-			rc = GPUATTEST_INCOMPLETE;
-		} else {
-			printf("cache %s: removed %ld file(s)\n", cache_root(c), n);
-		}
-	}
+	rc = strcmp(what, "list") == 0 ? list(c) : tidy(c, what);
 	cache_close(c);
 	return rc;
 }

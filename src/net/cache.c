@@ -116,6 +116,26 @@ fail:
 	return NULL;
 }
 
+struct gpa_cache *cache_open_existing(const char *dir, struct gpa_err *e)
+{
+	struct gpa_cache *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		gpa_err_set(e, "cache: out of memory");
+		return NULL;
+	}
+	if (dir != NULL ? strlen(dir) >= sizeof(c->root) - 64 :
+	    cache_default_dir(c->root, sizeof(c->root) - 64, e) != 0) {
+		if (dir != NULL)
+			gpa_err_set(e, "cache: path too long");
+		free(c);
+		return NULL;
+	}
+	if (dir != NULL)
+		snprintf(c->root, sizeof(c->root), "%s", dir);
+	return c;
+}
+
 void cache_close(struct gpa_cache *c)
 {
 	free(c);
@@ -332,7 +352,7 @@ int cache_ocsp_get(struct gpa_cache *c, const char *key, time_t at, uint8_t **de
 /* The signer's notAfter: the first ds:X509Certificate of a RIM. Our own
  * cache file, content-addressed, but parsed as untrusted anyway (strict
  * base64, DER length checked by OpenSSL). 0 ok, -1 not found. */
-static int rim_signer_not_after(const uint8_t *xml, size_t len, time_t *out)
+int cache_rim_signer_not_after(const uint8_t *xml, size_t len, time_t *out)
 {
 	const char *s = (const char *)xml, *open, *start, *end;
 	char not_before[21], not_after[21];
@@ -424,7 +444,7 @@ static int list_one(void *arg, const char *name)
 		got = rim_get(l->c, name, &buf, &len, en->sha256, &ignore);
 		if (got == 1) {
 			en->size = len;
-			if (rim_signer_not_after(buf, len, &en->expires) == 0)
+			if (cache_rim_signer_not_after(buf, len, &en->expires) == 0)
 				en->expired = en->expires < l->now;
 		} else {
 			l->n--;		/* dangling or damaged: not an entry */
@@ -478,66 +498,26 @@ fail:
 	return -1;
 }
 
-struct remover {
-	const char *dir;
-	long count;
-};
-
-static int remove_one(void *arg, const char *name)
+/* clear and prune never leave the cache: net/cache_tidy.c. */
+static long tidy_count(int rc, const struct gpa_cache_tidy *t, struct gpa_err *e)
 {
-	struct remover *r = arg;
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (snprintf(path, sizeof(path), "%s/%s", r->dir, name) >= (int)sizeof(path))
-		return 0;
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if (unlink(path) == 0)
-		r->count++;
-	return 0;
+	if (rc != 0) {
+		gpa_err_set(e, "cache: %s", t->refused);
+		return -1;
+	}
+	return t->removed;
 }
 
 long cache_clear(struct gpa_cache *c, struct gpa_err *e)
 {
-	static const char *const dirs[] = { "rims/by-id", "rims", "ocsp" };
-	long total = 0;
+	struct gpa_cache_tidy t = {0};
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char p[PATH_MAX];
-		struct remover r = { p, 0 };
-		if (sub(c, p, sizeof(p), dirs[i], NULL, NULL) != 0 || list_dir(p, remove_one, &r) != 0) {
-			gpa_err_set(e, "cache: cannot clear %s", c->root);
-			return -1;
-		}
-		total += r.count;
-	}
-	return total;
+	return tidy_count(cache_tidy_clear(c, &t), &t, e);
 }
 
 long cache_prune(struct gpa_cache *c, time_t now, struct gpa_err *e)
 {
-	struct gpa_cache_entry *v;
-	size_t n;
-	long count = 0;
+	struct gpa_cache_tidy t = {0};
 
-	if (cache_list(c, now, &v, &n, e) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char p[PATH_MAX];
-		if (!v[i].expired)
-			continue;
-		if (v[i].kind == GPA_CACHE_OCSP) {
-			if (sub(c, p, sizeof(p), "ocsp", v[i].name, ".der") == 0 && unlink(p) == 0)
-				count++;
-			continue;
-		}
-		/* Ids sharing the document share its signer, so all expired. */
-		if (sub(c, p, sizeof(p), "rims/by-id", v[i].name, NULL) == 0 && unlink(p) == 0)
-			count++;
-		if (sub(c, p, sizeof(p), "rims", v[i].sha256, ".xml") == 0)
-			unlink(p);
-	}
-	free(v);
-	return count;
+	return tidy_count(cache_tidy_prune(c, now, &t), &t, e);
 }

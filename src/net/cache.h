@@ -10,7 +10,7 @@
  * still hash to the name they are stored under; its signature and chain are
  * re-verified by the RIM layer on every use, so "kept until the signing
  * certificate expires" is enforced by that re-verification (and
- * cache_prune_rims removes entries whose signer has expired). An OCSP entry
+ * cache_prune removes entries whose signer has expired). An OCSP entry
  * is returned only while the response's own nextUpdate (read from the
  * response, never from a side file) is not past; its signature is
  * re-verified by the OCSP code, and a cached answer can never match a fresh
@@ -49,6 +49,9 @@ struct gpa_cache;
 /* Opens (creating directories as needed) the cache at dir, or at the default
  * location when dir is NULL. NULL with a message on failure. */
 struct gpa_cache *cache_open(const char *dir, struct gpa_err *e);
+/* The same without creating anything (for list, prune and clear, which
+ * must not write through a link the path may be). */
+struct gpa_cache *cache_open_existing(const char *dir, struct gpa_err *e);
 void cache_close(struct gpa_cache *c);
 const char *cache_root(const struct gpa_cache *c);
 /* The default location, as described above, into buf. 0 ok, -1 none (no HOME). */
@@ -97,11 +100,30 @@ struct gpa_cache_entry {
 /* Every entry (RIMs by id, then OCSP responses), malloc'd array. */
 int cache_list(struct gpa_cache *c, time_t now, struct gpa_cache_entry **out, size_t *n,
     struct gpa_err *e);
-/* Removes every cache file (and leftover temporary files). Returns how many
- * files were removed, -1 on error. */
+/* Tidying (net/cache_tidy.c), which never leaves the cache: the root must
+ * be a real directory owned by the running user or root and not writable
+ * by group or others (else nothing is touched: -1, refused says why, the
+ * caller exits 2); no link is followed, and only regular files named by
+ * the cache's own scheme (and their temporary files) are removed. Every
+ * other entry is left and passed to report (dir relative to the root, ""
+ * for the root). clear removes every such file; prune removes OCSP answers
+ * past nextUpdate (or unreadable), RIM ids whose document's signer
+ * certificate (the first ds:X509Certificate) expired before `now` or is
+ * missing, documents no id names, and temporary files. */
+struct gpa_cache_tidy {
+	long removed;			/* files removed */
+	long nleft;			/* entries left and reported */
+	void (*report)(void *arg, const char *dir, const char *name, const char *why);
+	void *report_arg;
+	char refused[700];
+};
+int cache_tidy_clear(struct gpa_cache *c, struct gpa_cache_tidy *t);
+int cache_tidy_prune(struct gpa_cache *c, time_t now, struct gpa_cache_tidy *t);
+/* The same, returning the count (or -1 with the refusal in e). */
 long cache_clear(struct gpa_cache *c, struct gpa_err *e);
-/* Removes OCSP entries past nextUpdate and RIMs whose signer certificate
- * (the first ds:X509Certificate) expired before `now`; returns the count. */
 long cache_prune(struct gpa_cache *c, time_t now, struct gpa_err *e);
+/* The notAfter of a RIM's first ds:X509Certificate (bookkeeping only; not a
+ * verification). 0 ok, -1 none. */
+int cache_rim_signer_not_after(const uint8_t *xml, size_t len, time_t *out);
 
 #endif
