@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "net/bundle.h"
 #include "net/cache.h"
@@ -33,7 +34,7 @@ static int verifies(const struct gpa_rim_sources *s, const char *id, const uint8
 	struct rim *r = NULL;
 	int ok = 0;
 
-	if (rim_load(xml, len, id, s->anchors, s->at, &r, &e) != 0)
+	if (rim_load(xml, len, id, s->anchors, s->at != 0 ? s->at : time(NULL), &r, &e) != 0)
 		str_printf(why, why_len, "%s", e.msg);
 	else if (!r->signature_valid)
 		str_printf(why, why_len, "signature invalid: %s", r->signature_detail);

@@ -51,7 +51,7 @@ struct gpa_rim_sources {
 	const struct gpa_http_opts *http;	/* NULL: defaults */
 	struct gpa_bundle *record;		/* every document found is added (building a bundle) */
 	const struct gpa_anchors *anchors;	/* what cached and fetched RIMs are verified with; */
-	time_t at;				/* ... and when (NULL anchors: the cache is not used) */
+	time_t at;				/* ... and when, 0: now (NULL anchors: no cache use) */
 };
 
 struct gpa_collateral_rim {

@@ -63,6 +63,10 @@ static int engine_network(struct svc_engine *g, struct gpa_err *e)
 	n->anchors = g->anchors;
 	n->allow_hold_rim = g->o.allow_hold_rim;
 	n->rims.cache = g->cache;
+	/* Cached RIMs are used, and fetched ones stored, only if they verify
+	 * (net/collateral.h): with the service's anchors, at its time. */
+	n->rims.anchors = g->anchors;
+	n->rims.at = g->o.fixed_time ? g->o.at : 0;
 	n->rims.service_url = g->o.rim_url;
 	n->rims.offline = g->o.offline;
 	n->rims.http = &n->http;
