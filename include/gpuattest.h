@@ -276,8 +276,9 @@ int gpuattest_result_sign_ear(gpuattest_config *cfg, const gpuattest_signer *s,
  * submods digests; each device JWT carries its NVIDIA claims. malloc'd. */
 int gpuattest_result_sign_detached_eat(gpuattest_config *cfg, const gpuattest_signer *s,
     const gpuattest_result *res, char **token);
-/* Any JSON object (claims_json, NUL-terminated) signed as a JWT: iss, iat,
- * nbf, exp (one hour) and a fresh jti are added. *token malloc'd. */
+/* Any JSON object (claims_json, NUL-terminated) signed as a JWT: iat, nbf,
+ * exp (one hour) and a fresh jti are added, and iss: the claims' own "iss"
+ * when they carry a non-empty string, else the signer's. *token malloc'd. */
 int gpuattest_signer_sign_jwt(gpuattest_config *cfg, const gpuattest_signer *s, const char *claims_json,
     char **token);
 

@@ -274,6 +274,13 @@ static void test_tokens(void)
 	    &claims), GPUATTEST_VERIFIED);
 	CHECK_CONTAINS(claims, "\"name\": \"node1\"");
 	free(claims);
+	free(jwt);
+	/* claims that name their issuer keep it, and are checked against it */
+	CHECK_INT(gpuattest_signer_sign_jwt(cfg, s, "{\"iss\": \"LOCAL_GPU_VERIFIER\"}", &jwt), 0);
+	CHECK_INT(gpuattest_verify_token(cfg, jwt, strlen(jwt), GPUATTEST_TOKEN_JWT, jwks, strlen(jwks), "me",
+	    NULL), GPUATTEST_FAILED);
+	CHECK_INT(gpuattest_verify_token(cfg, jwt, strlen(jwt), GPUATTEST_TOKEN_JWT, jwks, strlen(jwks),
+	    "LOCAL_GPU_VERIFIER", NULL), GPUATTEST_VERIFIED);
 	CHECK_INT(gpuattest_verify_token(cfg, jwt, strlen(jwt), GPUATTEST_TOKEN_JWT, "{", 1, "me", NULL),
 	    GPUATTEST_BAD_INPUT);
 	free(jwt);

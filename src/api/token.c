@@ -189,6 +189,10 @@ int gpuattest_signer_sign_jwt(gpuattest_config *cfg, const gpuattest_signer *s, 
 		return -1;
 	}
 	t = signer_of(s);
+	/* A token shaped like another verifier's (NVIDIA's SDK names its own
+	 * issuers) keeps the iss it was given; relying parties check it. */
+	if (json_is_string(json_object_get(claims, "iss")) && json_string_length(json_object_get(claims, "iss")) > 0)
+		t.issuer = json_string_value(json_object_get(claims, "iss"));
 	jwt = token_sign_jwt(&t, claims, &cfg->err);
 	json_decref(claims);
 	return hand_out(cfg, jwt, token);
