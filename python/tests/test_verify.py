@@ -3,11 +3,12 @@ devices, their checks and claims, the result document; a changed byte, a
 wrong or missing nonce and malformed input each give their own answer."""
 import base64
 import json
+import os
 
 import pytest
 
 import gpuattest
-from conftest import AZ_NONCE, azure_options, save_json, vector
+from conftest import AZ_NONCE, ROOT, azure_options, save_json, vector
 
 
 def evidence_list():
@@ -115,12 +116,24 @@ def test_options_are_checked():
         gpuattest.Verifier(rim_dirs=["a", "b", "c", "d"])       # at most 3, never dropped
 
 
-def test_policy_file(tmp_path):
+def test_relying_party_policy(tmp_path):
     from gpuattest import _lib
     if not _lib.has("gpuattest_config_set_policy_file"):
         pytest.skip("this libgpuattest has no gpuattest_config_set_policy_file (relying-party policies)")
     deny = tmp_path / "deny.rego"
-    deny.write_text("package policy\ndefault nv_match := false\n")
+    deny.write_text("package policy\n\nimport rego.v1\n\ndefault nv_match := false\n")
     res = gpuattest.verify_evidence(evidence_list(), **azure_options(policy_file=str(deny)))
-    save_json(res.to_json(), "policy")
+    save_json(res.to_json(), "policy-deny")
     assert res.verdict == gpuattest.Verdict.FAILED
+    assert "deny.rego" in json.dumps(res.document["policy"])
+    allow = "package policy\n\nimport rego.v1\n\nnv_match if {\n\tcount(input) > 0\n}\n"
+    res = gpuattest.verify_evidence(evidence_list(), **azure_options(policy=allow))
+    save_json(res.to_json(), "policy-allow")
+    assert res.verdict == gpuattest.Verdict.VERIFIED
+    # NVIDIA's default policy wants OCSP "good": offline it says no
+    res = gpuattest.verify_evidence(evidence_list(), **azure_options(
+        policy_file=os.path.join(ROOT, "policies", "nvidia-default.rego")))
+    assert res.verdict == gpuattest.Verdict.FAILED and res.document["policy"]["decision"] is False
+    with pytest.raises(gpuattest.BadInput) as e:
+        gpuattest.Verifier(policy="package policy\nnv_match if { input[0].x = }\n")
+    assert "policy" in str(e.value)
