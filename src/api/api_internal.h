@@ -45,6 +45,8 @@ struct gpuattest_config {
 	bool no_cache, cache_failed, offline, allow_hold_rim, ocsp_cache_ok;
 	long max_ocsp_age, connect_timeout_ms, timeout_ms;
 	int retries;				/* -1: default */
+	long total_timeout_ms;			/* the whole verification's network time; 0: default */
+	const struct gpa_http_wait *http_wait;	/* told of each network wait (a terminal's line) */
 	struct gpa_cache *cache;
 	struct gpa_bundle *bundle;		/* --collateral, loaded */
 	struct gpa_bundle *record;		/* fetch-collateral: everything used lands here */

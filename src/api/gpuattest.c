@@ -296,6 +296,12 @@ static int config_http(gpuattest_config *c, struct gpa_http_opts *h)
 		h->max_retries = c->retries;
 	if (c->service_key != NULL)
 		snprintf(h->service_key, sizeof(h->service_key), "%s", c->service_key);
+	if (c->total_timeout_ms > 0)
+		h->total_timeout_ms = c->total_timeout_ms;
+	/* One deadline for the whole verification: its RIM and OCSP phases
+	 * share it, as the total timeout promises (issue 10.9). */
+	http_opts_start_deadline(h);
+	h->wait = c->http_wait;
 	return 0;
 }
 

@@ -353,6 +353,10 @@ char *appraisal_collateral_notes(const struct gpa_appraisal *a);
 /* The lines under VERIFICATION SUCCESSFUL ("" for any other verdict),
  * worded after what was shown (summary.c). */
 void appraisal_summary(const struct gpa_appraisal *a, char *out, size_t len);
+/* reason.c: why the verdict is not a pass, in one line ("VERIFICATION FAILED:
+ * GPU 1: ..."), naming the first deciding check and how many more; for
+ * --quiet, whose caller still has to say why. */
+void appraisal_reason(const struct gpa_appraisal *a, char *out, size_t len);
 /* Protected PCIe topology (topology.c, docs §9.4): GPUs and NVSwitches of one
  * system must name each other, by PDI, exactly. */
 void topology_evaluate(struct gpa_appraisal *a);

@@ -60,6 +60,9 @@ void cli_usage_version(FILE *f);
  * TERM=dumb; progress lines only to a terminal that is not dumb. */
 bool cli_color_default(int fd);
 bool cli_progress_default(int fd);
+/* statusline.c: a waiting line on stderr for each network wait, when stderr is
+ * a terminal and neither --quiet nor --format json was given. */
+void cli_waitline_attach(gpuattest_config *cfg, bool quiet, bool json);
 
 /* Remote verification (remote.c, crosscheck.c): verify --verifier, --nras-url. */
 enum { CLI_VERIFIER_LOCAL, CLI_VERIFIER_NRAS, CLI_VERIFIER_BOTH };
@@ -96,6 +99,9 @@ int cli_option_as_argument(const char *cmd, char **argv);
  * where exactly it came from, and any stored copy dropped on the way. */
 struct gpa_appraisal;
 void cli_print_collateral(FILE *f, const struct gpa_appraisal *a);
+/* statusline.c: under --quiet, the one line on stderr that says why a run did
+ * not pass (nothing when it passed). */
+void cli_quiet_reason(const gpuattest_result *res);
 
 /* Shared option helpers. */
 int cli_parse_time(const char *s, time_t *out);

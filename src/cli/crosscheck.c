@@ -186,6 +186,8 @@ int cli_remote_both(gpuattest_config *cfg, const struct cli_remote_opts *o, gpua
 			printf("Cross-check NOT DONE: NRAS's result could not be obtained\n");
 		}
 	}
+	if (in->quiet)
+		cli_quiet_reason(res);
 	for (int k = 0; k < 2; k++)
 		if (r.part[k].asked && r.part[k].v != GPA_PASS)
 			fprintf(stderr, "gpuattest: NRAS (%s): %s\n", k ? "switches" : "GPUs", r.part[k].msg);

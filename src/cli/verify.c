@@ -107,6 +107,14 @@ void cli_usage_verify(FILE *f)
 "                       GPUATTEST_HTTP_CONNECT_TIMEOUT_MS, GPUATTEST_HTTP_TIMEOUT_MS,\n"
 "                       GPUATTEST_HTTP_RETRIES). Proxies: http_proxy, https_proxy,\n"
 "                       no_proxy.\n"
+"  --total-timeout MS   one deadline for all the network time of the verification,\n"
+"                       RIM service and OCSP phases together, retries and backoff\n"
+"                       included (default 60000; env GPUATTEST_HTTP_TOTAL_TIMEOUT_MS).\n"
+"                       What is not answered by then is 'not done' (exit 3), and\n"
+"                       the check says the deadline was reached. E.g. a gate that\n"
+"                       must decide within 20 s: --total-timeout 15000.\n"
+"  On a terminal a waiting line on stderr says what is awaited and from where\n"
+"  (not with --quiet or --format json).\n"
 "\n"
 "Time:\n"
 "  --at TIME            verify as of TIME (RFC 3339, e.g. 2024-01-01T00:00:00Z)\n"
@@ -137,7 +145,10 @@ void cli_usage_verify(FILE *f)
 "                       measurement or opaque-data mismatch), each listed as a\n"
 "                       weakening; never a bad signature, an untrusted chain, a\n"
 "                       revoked device, a wrong nonce or a check not done.\n"
-"  --quiet              print nothing; the exit code is the answer\n"
+"  --quiet              print no result; the exit code is the answer, and a run\n"
+"                       that does not pass (exit 1, 2, 3) still writes one line\n"
+"                       to stderr saying why (for a gate's journal); stdout\n"
+"                       stays empty\n"
 "  -v, --verbose        also say, on stderr, where each RIM and OCSP answer came\n"
 "                       from: the --rim-dir file, the --collateral bundle, the\n"
 "                       cache file, or the RIM service / OCSP responder URL (JSON\n"
@@ -218,6 +229,7 @@ enum {
 	OPT_RECEIPT, OPT_CHECK_RECEIPT,
 	OPT_DEVICE_ANCHOR, OPT_RIM_ANCHOR,
 	OPT_POLICY,
+	OPT_TOTAL_TIMEOUT,
 };
 
 static const struct option verify_opts[] = {
@@ -253,6 +265,7 @@ static const struct option verify_opts[] = {
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"total-timeout", required_argument, NULL, OPT_TOTAL_TIMEOUT},
 	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"switch-evidence", required_argument, NULL, OPT_SWITCH_EVIDENCE},
 	{"expect-switches", required_argument, NULL, OPT_EXPECT_SWITCHES},
@@ -323,6 +336,13 @@ static int parse_number_option(gpuattest_config *cfg, int opt, const char *arg)
 	case OPT_MAX_OCSP_AGE: return gpuattest_config_set_max_ocsp_age(cfg, v);
 	case OPT_CONNECT_TIMEOUT: cfg->connect_timeout_ms = v; break;
 	case OPT_TIMEOUT: cfg->timeout_ms = v; break;
+	case OPT_TOTAL_TIMEOUT:
+		if (v < 1 || v > 3600000) {
+			cli_err("--total-timeout needs 1..3600000 milliseconds");
+			return -1;
+		}
+		cfg->total_timeout_ms = v;
+		break;
 	case OPT_RETRIES:
 		if (v > 20) {
 			cli_err("--retries is at most 20");
@@ -427,6 +447,7 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 		case OPT_MAX_OCSP_AGE:
 		case OPT_CONNECT_TIMEOUT:
 		case OPT_TIMEOUT:
+		case OPT_TOTAL_TIMEOUT:
 		case OPT_RETRIES:
 			if (parse_number_option(cfg, c, optarg) != 0)
 				return GPUATTEST_BAD_INPUT;
@@ -633,8 +654,10 @@ static int print_result(const struct verify_args *va, gpuattest_result *res)
 	int verdict = gpuattest_result_verdict(res);
 	char *out;
 
-	if (va->quiet)
+	if (va->quiet) {
+		cli_quiet_reason(res);
 		return verdict;
+	}
 	if (va->verbose)
 		cli_print_collateral(stderr, &res->a);
 	out = va->json ? gpuattest_result_json(res) : gpuattest_result_text(res, va->color);
@@ -667,6 +690,7 @@ static int run_verify(int argc, char **argv, bool *printed)
 		gpuattest_config_free(cfg);
 		return rc < 0 ? 0 : rc;
 	}
+	cli_waitline_attach(cfg, va.quiet, va.json);
 	if (va.check_receipt != NULL) {
 		rc = va.recorded || va.receipt != NULL || va.set_ready || va.sign.key != NULL ?
 		    bad_usage("--check-receipt re-verifies a receipt on its own: no evidence, --receipt, "
@@ -756,7 +780,7 @@ void cli_usage_fetch(FILE *f)
 "  --device-anchor FILE, --rim-anchor FILE, --trust-anchor FILE,\n"
 "  --no-pinned-anchors, --ocsp-url URL, --rim-url URL,\n"
 "  --service-key KEY, --cache-dir DIR, --no-cache, --connect-timeout MS,\n"
-"  --timeout MS, --retries N, --at TIME\n"
+"  --timeout MS, --total-timeout MS, --retries N, --at TIME\n"
 "                       as for 'gpuattest verify'\n"
 "\n"
 "Exit codes: 0 every RIM and OCSP answer was fetched and written; 2 bad usage or\n"
@@ -807,6 +831,7 @@ int cli_fetch_collateral(int argc, char **argv)
 		return bad_usage("fetch-collateral fetches: --offline, --no-ocsp, --collateral and the --sign "
 		    "options do not apply");
 	}
+	cli_waitline_attach(cfg, false, false);
 	rc = verify_recorded(cfg, &va, &res);
 	if (rc != 0) {
 		fprintf(stderr, "gpuattest: %s\n", gpuattest_config_error(cfg));

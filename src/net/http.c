@@ -339,6 +339,22 @@ static void finish(struct xfer *x, long long t, bool ok)
 	x->done = true;
 }
 
+/* Why a transfer stopped at the deadline. The verification's one deadline
+ * (RIM and OCSP phases together) replaces what the attempt said (it only
+ * ran out of the time the deadline left it); a call's own deadline is
+ * appended to the attempt's error when there is one. */
+static void deadline_note(const struct gpa_http_opts *o, char *buf, size_t len, bool appended)
+{
+	size_t used = appended ? strlen(buf) : 0;
+
+	if (o->deadline_at_ms > 0)
+		snprintf(buf, len, "total deadline of %ld ms for the whole verification reached (RIM and OCSP "
+		    "together) before an answer came", o->total_timeout_ms);
+	else if (used < len)
+		snprintf(buf + used, len - used, "%stotal deadline of %ld ms reached%s", appended ? " (" : "",
+		    o->total_timeout_ms, appended ? ")" : "");
+}
+
 static int start_attempt(const struct gpa_http_opts *o, CURLM *m, struct xfer *x,
     long long t, long long deadline)
 {
@@ -445,6 +461,13 @@ static void attempt_done(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 		finish(x, t, rc == CURLE_OK);
 		return;
 	}
+	/* An attempt cut short by the deadline failed because of it. */
+	if (t >= deadline) {
+		finish(x, t, rc == CURLE_OK);
+		if (rc != CURLE_OK)
+			deadline_note(o, r->error, sizeof(r->error), true);
+		return;
+	}
 	if (r->attempts > o->max_retries) {
 		finish(x, t, rc == CURLE_OK);
 		if (rc != CURLE_OK)
@@ -456,8 +479,7 @@ static void attempt_done(const struct gpa_http_opts *o, CURLM *m, struct xfer *x
 	if (t + delay >= deadline) {
 		finish(x, t, rc == CURLE_OK);
 		if (rc != CURLE_OK)
-			snprintf(r->error + strlen(r->error), sizeof(r->error) - strlen(r->error),
-			    " (total deadline of %ld ms reached)", o->total_timeout_ms);
+			deadline_note(o, r->error, sizeof(r->error), true);
 		return;
 	}
 	x->next_start_ms = t + delay;
@@ -492,8 +514,7 @@ static long start_due(const struct gpa_http_opts *o, CURLM *m, struct xfer *xs, 
 			continue;
 		if (x->next_start_ms <= t) {
 			if (t >= deadline) {
-				snprintf(x->resp->error, sizeof(x->resp->error),
-				    "total deadline of %ld ms reached", o->total_timeout_ms);
+				deadline_note(o, x->resp->error, sizeof(x->resp->error), false);
 				finish(x, t, false);
 				continue;
 			}
@@ -579,6 +600,8 @@ int http_perform_all(const struct gpa_http_opts *o, const struct gpa_http_req *r
 	}
 	t0 = now_ms();
 	deadline = t0 + o->total_timeout_ms;
+	if (o->deadline_at_ms > 0 && o->deadline_at_ms < deadline)
+		deadline = o->deadline_at_ms;
 	for (size_t i = 0; i < n; i++) {
 		xs[i].req = &reqs[i];
 		xs[i].resp = &resps[i];
@@ -602,4 +625,28 @@ void http_resp_clear(struct gpa_http_resp *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
+}
+
+void http_opts_start_deadline(struct gpa_http_opts *o)
+{
+	o->deadline_at_ms = now_ms() + o->total_timeout_ms;
+}
+
+void http_wait_begin(const struct gpa_http_opts *o, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (o == NULL || o->wait == NULL || o->wait->begin == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	o->wait->begin(o->wait->arg, what);
+}
+
+void http_wait_end(const struct gpa_http_opts *o)
+{
+	if (o != NULL && o->wait != NULL && o->wait->end != NULL)
+		o->wait->end(o->wait->arg);
 }

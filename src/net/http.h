@@ -49,10 +49,24 @@
 #define GPA_HTTP_DEFAULT_MAX_BODY	(8u << 20)
 #define GPA_HTTP_MAX_REQUESTS		1024	/* per http_perform_all call */
 
+/* Told when the network is about to be waited for, and when the answers
+ * came (a terminal's waiting line). */
+struct gpa_http_wait {
+	void (*begin)(void *arg, const char *what);	/* "the RIM service at URL (RIM ...)" */
+	void (*end)(void *arg);
+	void *arg;
+};
+
 struct gpa_http_opts {
 	long connect_timeout_ms;
 	long timeout_ms;		/* one attempt, connect included */
 	long total_timeout_ms;		/* every attempt and backoff together */
+	/* One deadline for a whole verification (every http_perform_all of
+	 * it: RIM and OCSP phases together), on the monotonic clock in ms;
+	 * 0: each call has its own total_timeout_ms. http_opts_start_deadline
+	 * sets it to now + total_timeout_ms. */
+	long long deadline_at_ms;
+	const struct gpa_http_wait *wait;	/* NULL: nobody is told */
 	int max_retries;
 	long backoff_base_ms;
 	long backoff_max_ms;
@@ -60,6 +74,15 @@ struct gpa_http_opts {
 	char service_key[512];		/* empty: no Authorization header */
 	char user_agent[128];
 };
+
+/* From now on every call with these options shares one deadline,
+ * total_timeout_ms from now. */
+void http_opts_start_deadline(struct gpa_http_opts *o);
+/* Says (to o->wait, if any) what is about to be waited for: printf-style,
+ * e.g. "the OCSP responder at %s (%zu certificates)"; http_wait_end when the
+ * answers came. */
+void http_wait_begin(const struct gpa_http_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void http_wait_end(const struct gpa_http_opts *o);
 
 /* Fills opts with the defaults above. */
 void http_opts_default(struct gpa_http_opts *o);

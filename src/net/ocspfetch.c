@@ -220,10 +220,17 @@ static int ask_responder(struct run *rn, struct gpa_err *e)
 		};
 		qn->http_index = (long)n++;
 	}
+	if (n > 0)
+		http_wait_begin(&rn->http, "the OCSP responder at %s (%zu certificate%s)",
+		    rn->o->url ? rn->o->url : GPA_OCSP_DEFAULT_URL, n, n == 1 ? "" : "s");
 	if (http_perform_all(&rn->http, reqs, resps, n, e) != 0) {
+		if (n > 0)
+			http_wait_end(&rn->http);
 		gpa_err_prefix(e, "OCSP");
 		goto out;
 	}
+	if (n > 0)
+		http_wait_end(&rn->http);
 	for (size_t i = 0; i < rn->nq; i++)
 		if (rn->qs[i].http_index >= 0)
 			take_http_answer(rn, &rn->qs[i], &resps[rn->qs[i].http_index]);

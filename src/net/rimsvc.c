@@ -95,6 +95,24 @@ static int clean_base(const char *base, char *buf, size_t len, struct gpa_err *e
 	return 0;
 }
 
+/* "the RIM service at URL (RIM A, B)": what a terminal's waiting line says. */
+static void say_waiting(const struct gpa_http_opts *http, const char *base, const char *const *ids,
+    const size_t *which, size_t n)
+{
+	char list[300] = "";
+	size_t used = 0;
+
+	for (size_t k = 0; k < n && used + 1 < sizeof(list); k++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", ids[which[k]]);
+		if (w < 0 || (size_t)w >= sizeof(list) - used) {
+			snprintf(list + used, sizeof(list) - used, ", ...");
+			break;
+		}
+		used += (size_t)w;
+	}
+	http_wait_begin(http, "the RIM service at %s (RIM %s)", base, list);
+}
+
 static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
     const char *const *ids, const size_t *which, size_t n, struct gpa_rim_fetch *out,
     struct gpa_err *e)
@@ -122,10 +140,13 @@ static int fetch_subset(const struct gpa_http_opts *http, const char *base_url,
 		reqs[k] = (struct gpa_http_req){ .method = "GET", .url = urls[k],
 		    .accept = "application/json", .max_body = GPA_RIM_JSON_MAX };
 	}
+	say_waiting(http, base, ids, which, n);
 	if (http_perform_all(http, reqs, resps, n, e) != 0) {
+		http_wait_end(http);
 		gpa_err_prefix(e, "RIM service");
 		goto out;
 	}
+	http_wait_end(http);
 	for (size_t k = 0; k < n; k++) {
 		take_answer(base, ids[which[k]], &resps[k], &out[which[k]]);
 		str_printf(out[which[k]].url, sizeof(out[which[k]].url), "%s", urls[k]);
