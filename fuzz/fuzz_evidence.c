@@ -1,8 +1,8 @@
 /*
  * libFuzzer target for evidence files: evidence_parse_json for both device
  * kinds, then the writer's round trip (what we write must read back to the
- * same items and the same text), the common nonce, and the raw-report
- * decoder on the same bytes.
+ * same items and the same text), the common nonce, the raw-report
+ * decoder and loader on the same bytes, and the wrong-option sniffing.
  *
  * Never: reads files or the network; it must not leak or crash on any input.
  */
@@ -57,5 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (report_bytes_decode(data, size, &raw, &rawlen, &e) == 0)
 		free(raw);
+	if (evidence_load_raw_buffer("fuzz", data, size, NULL, GPA_DEV_GPU, &set, &e) == 0)
+		evidence_set_clear(&set);
+	for (int o = EVIDENCE_OPT_JSON; o <= EVIDENCE_OPT_CHAIN; o++)
+		(void)evidence_refuse_misfit("fuzz", data, size, (enum evidence_option)o, &e);
 	return 0;
 }

@@ -33,6 +33,7 @@ struct gpuattest_config {
 	uint8_t nonce[SPDM_NONCE_LEN];
 	int nrim_dirs;
 	char *rim_dirs[GPA_API_MAX_RIM_DIRS];
+	const char *driver_rim, *vbios_rim;	/* --driver-rim / --vbios-rim (not owned) */
 	bool insecure_no_ocsp;
 	bool allow_dev_tools;
 	int expect_gpus, expect_switches;	/* -1: none */

@@ -339,6 +339,8 @@ static int config_network(gpuattest_config *c)
 	g->allow_hold_rim = c->allow_hold_rim;
 	for (int i = 0; i < c->nrim_dirs; i++)
 		g->rims.dirs[g->rims.ndirs++] = c->rim_dirs[i];
+	g->rims.driver_file = c->driver_rim;
+	g->rims.vbios_file = c->vbios_rim;
 	g->rims.bundle = c->bundle;
 	g->rims.bundle_path = c->collateral_path;
 	g->rims.anchors = c->anchors;

@@ -65,7 +65,7 @@ out:
 }
 
 static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[256])
+    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	struct gpa_netglue *g = ctx;
 	struct gpa_collateral_rim *f = calloc(n ? n : 1, sizeof(*f));
@@ -92,11 +92,11 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 			break;
 		case GPA_RIM_FETCH_NOT_FOUND:
 			st[i] = GPA_FETCH_NOT_FOUND;
-			snprintf(errs[i], 256, "%.250s", f[i].detail);
+			snprintf(errs[i], GPA_FETCH_ERR_LEN, "%s", f[i].detail);
 			break;
 		default:
 			st[i] = GPA_FETCH_ERROR;
-			snprintf(errs[i], 256, "%.250s", f[i].detail);
+			snprintf(errs[i], GPA_FETCH_ERR_LEN, "%s", f[i].detail);
 			break;
 		}
 		collateral_rim_clear(&f[i]);

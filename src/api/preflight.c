@@ -43,7 +43,7 @@ static void fetch_all(const struct gpa_appraise_cfg *ac, struct gpa_pf_item *ite
 		uint8_t *b[GPA_PF_MAX_ITEMS] = {0};
 		size_t l[GPA_PF_MAX_ITEMS] = {0};
 		enum gpa_fetch_status st[GPA_PF_MAX_ITEMS];
-		char errs[GPA_PF_MAX_ITEMS][256];
+		char errs[GPA_PF_MAX_ITEMS][GPA_FETCH_ERR_LEN];
 
 		for (size_t i = 0; i < n; i++)
 			if (items[i].rim_id[0] && bufs[i] == NULL) {

@@ -47,7 +47,7 @@ const char *outcome_name(enum gpa_outcome o);	/* "pass", "fail", "bad-input", "n
 struct gpa_check {
 	const char *id;			/* stable identifier, e.g. "report-signature" */
 	enum gpa_outcome outcome;
-	char detail[360];
+	char detail[1024];
 	bool accepted_by_policy;	/* failed, accepted by --policy (outcome then skipped) */
 };
 #define GPA_MAX_CHECKS 32
@@ -63,11 +63,15 @@ enum gpa_fetch_status {
 	GPA_FETCH_ERROR,	/* the source failed (network, I/O) */
 };
 
+/* A source's message per id: where it came from, or why not (every file
+ * name looked for, every place asked). */
+#define GPA_FETCH_ERR_LEN 600
+
 struct gpa_rim_provider {
 	const char *name;	/* "directory /x", "RIM service https://..." */
 	/* Fetches n ids at once (sources that can, do it concurrently). */
 	void (*fetch)(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-	    enum gpa_fetch_status *st, char (*errs)[256]);
+	    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN]);
 	void *ctx;
 };
 
@@ -179,7 +183,7 @@ struct gpa_rim_result {
 	const char *kind;		/* "driver", "VBIOS", "switch BIOS" */
 	bool fetched;
 	enum gpa_fetch_status fetch_status;
-	char fetch_error[256];
+	char fetch_error[GPA_FETCH_ERR_LEN + 200];
 	char source[128];
 	bool load_ok;			/* parsed and shape-checked */
 	char load_error[512];
@@ -223,6 +227,7 @@ struct gpa_device_result {
 	STACK_OF(X509) *dev_path;	/* the validated path, leaf..anchor (owned): what OCSP checks */
 	bool sig_done, sig_verified;
 	bool nonce_done, nonce_match;
+	char nonce_detail[300];		/* a mismatch: both values, hex */
 	bool fwid_done, fwid_match;
 	char fwid_detail[160];
 	char hwmodel[128];

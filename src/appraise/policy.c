@@ -375,7 +375,8 @@ static void evaluate_device(const struct gpa_appraise_cfg *cfg, const struct gpa
 		add(d, "nonce", GPA_CHECK_PASS, "report nonce matches%s", cfg->have_nonce ? "" :
 		    " the evidence's own nonce (freshness NOT proven, accepted by --insecure-accept-evidence-nonce)");
 	else
-		add(d, "nonce", GPA_CHECK_FAIL, "report nonce does not match the expected nonce");
+		add(d, "nonce", GPA_CHECK_FAIL, "%s", d->nonce_detail[0] ? d->nonce_detail :
+		    "report nonce does not match the expected nonce");
 	add(d, "fwid", d->fwid_match ? GPA_CHECK_PASS : GPA_CHECK_FAIL, "%s", d->fwid_detail);
 	check_duplicate(a, d);
 	if (!d->arch_check)

@@ -1,31 +1,44 @@
 /*
- * The directory RIM source: DIR/<id>.xml (NVIDIA's --rim-dir naming), or
- * DIR/<id>.json holding a RIM service response. Ids come from our own RIM id
- * builder, whose alphabet has no '/', so they cannot leave DIR.
+ * The directory RIM source of the service (serve --rim-dir): a RIM id is
+ * looked for under every name rim_file_names gives (ours and NVIDIA's);
+ * not found, the message names each. Ids come from our own RIM id builder,
+ * whose alphabet has no '/', so they cannot leave DIR.
  */
 #include "appraise/appraise.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* "none of A, B, C" into err (the source's name says which directory). */
+static void not_found(const char *id, char err[GPA_FETCH_ERR_LEN])
+{
+	char list[GPA_RIM_FILE_NAMES * GPA_RIM_FILE_NAME_MAX];
+
+	rim_file_names_list(id, list, sizeof(list));
+	snprintf(err, GPA_FETCH_ERR_LEN, "none of %.580s", list);
+}
+
 static void dir_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[256])
+    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	const struct gpa_rim_dir *d = ctx;
-	static const char *const exts[] = {".xml", ".json"};
 
 	for (size_t i = 0; i < n; i++) {
+		char names[GPA_RIM_FILE_NAMES][GPA_RIM_FILE_NAME_MAX];
+		int nn;
+
 		st[i] = GPA_FETCH_NOT_FOUND;
-		snprintf(errs[i], 256, "no %s.xml in %s", ids[i], d->dir);
+		errs[i][0] = '\0';
 		if (strchr(ids[i], '/') != NULL)
 			continue;
-		for (size_t k = 0; k < 2; k++) {
+		nn = rim_file_names(ids[i], names);
+		not_found(ids[i], errs[i]);
+		for (int k = 0; k < nn; k++) {
 			char path[4096];
 			struct gpa_err e = {{0}};
 
-			snprintf(path, sizeof(path), "%s/%s%s", d->dir, ids[i], exts[k]);
+			snprintf(path, sizeof(path), "%s/%s", d->dir, names[k]);
 			if (access(path, F_OK) != 0)
 				continue;
 			if (file_read(path, GPA_RIM_MAX_BYTES, &bufs[i], &lens[i], &e) == 0) {

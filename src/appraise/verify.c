@@ -133,9 +133,26 @@ static void check_fwid(struct gpa_device_result *d)
 static void check_nonce(struct gpa_device_result *d, const struct evidence_item *it,
     const uint8_t expected[SPDM_NONCE_LEN])
 {
+	char want[2 * SPDM_NONCE_LEN + 1], got[2 * SPDM_NONCE_LEN + 1];
+
 	d->nonce_done = true;
 	d->nonce_match = memcmp(d->report.req.nonce, expected, SPDM_NONCE_LEN) == 0 &&
 	    (!it->has_nonce || memcmp(it->nonce, expected, SPDM_NONCE_LEN) == 0);
+	if (d->nonce_match)
+		return;
+	/* Both values, so that a wrong --nonce and a replayed report can be
+	 * told apart at a glance. */
+	hex_encode(expected, SPDM_NONCE_LEN, want);
+	if (memcmp(d->report.req.nonce, expected, SPDM_NONCE_LEN) != 0) {
+		hex_encode(d->report.req.nonce, SPDM_NONCE_LEN, got);
+		snprintf(d->nonce_detail, sizeof(d->nonce_detail),
+		    "report nonce does not match: expected %s, the report has %s", want, got);
+	} else {
+		hex_encode(it->nonce, SPDM_NONCE_LEN, got);
+		snprintf(d->nonce_detail, sizeof(d->nonce_detail),
+		    "evidence nonce does not match: expected %s, the evidence file says %s (the report itself has the expected one)",
+		    want, got);
+	}
 }
 
 /* The cheap part of a device's checks: parsing, identity, nonce, FWID, RIM
@@ -226,7 +243,7 @@ struct rim_slot {
 	uint8_t *buf;
 	size_t len;
 	enum gpa_fetch_status st;
-	char err[256];
+	char err[GPA_FETCH_ERR_LEN + 200];
 	char source[128];
 	bool loaded;
 	struct rim *rim;
@@ -271,7 +288,7 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 	uint8_t *bufs[2 * GPA_EVIDENCE_MAX_ITEMS];
 	size_t lens[2 * GPA_EVIDENCE_MAX_ITEMS];
 	enum gpa_fetch_status st[2 * GPA_EVIDENCE_MAX_ITEMS];
-	char (*errs)[256] = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, 256);
+	char (*errs)[GPA_FETCH_ERR_LEN] = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, GPA_FETCH_ERR_LEN);
 
 	if (errs == NULL)
 		return -1;
@@ -304,10 +321,13 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 			free(bufs[i]);
 			/* An error from any source outranks "not found" from another:
 			 * the RIM may exist where we could not look. */
+			/* Every place looked in is named, in order (a file name
+			 * the user expected to be found, the service's answer). */
 			if (st[i] == GPA_FETCH_ERROR || sl->st != GPA_FETCH_ERROR) {
+				size_t used = strlen(sl->err);
 				sl->st = st[i];
-				snprintf(sl->err, sizeof(sl->err), "%s: %s", cfg->sources[s].name,
-				    errs[i][0] ? errs[i] : "not found");
+				snprintf(sl->err + used, sizeof(sl->err) - used, "%s%s: %s", used ? "; " : "",
+				    cfg->sources[s].name, errs[i][0] ? errs[i] : "not found");
 			}
 		}
 	}

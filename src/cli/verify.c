@@ -23,7 +23,11 @@ void cli_usage_verify(FILE *f)
 "Evidence:\n"
 "  --evidence FILE      recorded GPU evidence: NVIDIA's serialized JSON (an array of\n"
 "                       {arch, nonce, evidence, certificate}) or an NRAS request\n"
-"                       ({nonce, arch, evidence_list: [...]}); one entry per GPU\n"
+"                       ({nonce, arch, evidence_list: [...]}); one entry per GPU.\n"
+"                       - reads it from standard input, e.g.\n"
+"                       ssh gpu-host gpuattest collect -o - | gpuattest verify --evidence -\n"
+"                       A PEM chain or a raw report given here is refused with the\n"
+"                       option that fits (--report / --cert-chain).\n"
 "  --switch-evidence FILE\n"
 "                       recorded NVSwitch evidence (NVIDIA's JSON, arch LS10). With\n"
 "                       --evidence, GPUs and switches of one Protected PCIe system\n"
@@ -31,7 +35,8 @@ void cli_usage_verify(FILE *f)
 "                       GPU must list exactly the attested switches' PDIs and every\n"
 "                       switch exactly the attested GPUs' PDIs, no PDI twice, every\n"
 "                       switch locked. Alone, the switches are verified alone.\n"
-"  --report FILE        one raw attestation report (binary, or hex text) ...\n"
+"  --report FILE        one raw attestation report (binary, or hex text; - for\n"
+"                       standard input; JSON evidence belongs to --evidence) ...\n"
 "  --cert-chain FILE    ... and its PEM device certificate chain (leaf first)\n"
 "  --nonce HEX          the 32-byte nonce (64 hex digits) the evidence must carry.\n"
 "                       Live: use this nonce instead of a fresh random one.\n"
@@ -51,6 +56,16 @@ void cli_usage_verify(FILE *f)
 "                       NV_GPU_VBIOS_1010_0210_886_96009F0004; 'gpuattest inspect'\n"
 "                       prints the ids a report needs. May be given up to 3\n"
 "                       times; searched in the order given (a 4th is an error).\n"
+"                       Also found under NVIDIA's file names: DIR/<RIM id>.swidtag\n"
+"                       and, for VBIOS RIMs, the names of NVIDIA's published files\n"
+"                       (e.g. 1010_0210_886_96009F0004_PROD.swidtag, lower-case\n"
+"                       project g520_...). A RIM not found names every file looked for.\n"
+"  --driver-rim FILE    the driver RIM in one file (SWID XML or RIM service JSON),\n"
+"                       used for every GPU before any directory or service; e.g.\n"
+"                       --driver-rim NV_GPU_DRIVER_GH100_595.71.05.xml. Its version\n"
+"                       must still be the report's, and its signature verify.\n"
+"  --vbios-rim FILE     the same for the VBIOS RIM (the BIOS RIM of NVSwitches);\n"
+"                       GPUs with different VBIOS versions need --rim-dir instead.\n"
 "\n"
 "Trust (each anchor serves one use: a RIM-signing CA never vouches for a device):\n"
 "  --device-anchor FILE also trust the CA certificates in this PEM file for device\n"
@@ -229,7 +244,7 @@ enum {
 	OPT_RECEIPT, OPT_CHECK_RECEIPT,
 	OPT_DEVICE_ANCHOR, OPT_RIM_ANCHOR,
 	OPT_POLICY,
-	OPT_TOTAL_TIMEOUT,
+	OPT_TOTAL_TIMEOUT, OPT_DRIVER_RIM, OPT_VBIOS_RIM,
 };
 
 static const struct option verify_opts[] = {
@@ -238,6 +253,8 @@ static const struct option verify_opts[] = {
 	{"cert-chain", required_argument, NULL, OPT_CHAIN},
 	{"nonce", required_argument, NULL, OPT_NONCE},
 	{"rim-dir", required_argument, NULL, OPT_RIM_DIR},
+	{"driver-rim", required_argument, NULL, OPT_DRIVER_RIM},
+	{"vbios-rim", required_argument, NULL, OPT_VBIOS_RIM},
 	{"trust-anchor", required_argument, NULL, OPT_ANCHOR},
 	{"no-pinned-anchors", no_argument, NULL, OPT_NO_PINNED},
 	{"no-ocsp", no_argument, NULL, OPT_NO_OCSP},
@@ -404,6 +421,15 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 			if (gpuattest_config_add_rim_dir(cfg, optarg) != 0)
 				return bad_usage(gpuattest_config_error(cfg));
 			break;
+		case OPT_DRIVER_RIM:
+		case OPT_VBIOS_RIM:
+			if (access(optarg, R_OK) != 0) {
+				cli_err("%s %s: cannot read it", c == OPT_DRIVER_RIM ? "--driver-rim" : "--vbios-rim",
+				    optarg);
+				return GPUATTEST_BAD_INPUT;
+			}
+			*(c == OPT_DRIVER_RIM ? &cfg->driver_rim : &cfg->vbios_rim) = optarg;
+			break;
 		case OPT_ANCHOR:
 			if (gpuattest_config_add_trust_anchor_file(cfg, optarg) != 0)
 				return bad_usage(gpuattest_config_error(cfg));
@@ -510,6 +536,9 @@ static int parse_verify_args(int argc, char **argv, gpuattest_config *cfg, struc
 	va->json = strcmp(va->format, "json") == 0;
 	if (va->evidence != NULL && va->report != NULL)
 		return bad_usage("give either --evidence or --report, not both");
+	if (va->evidence != NULL && va->switch_evidence != NULL && strcmp(va->evidence, "-") == 0 &&
+	    strcmp(va->switch_evidence, "-") == 0)
+		return bad_usage("standard input (-) can hold only one of --evidence and --switch-evidence");
 	if (va->switch_evidence != NULL && va->report != NULL)
 		return bad_usage("--switch-evidence goes with --evidence (JSON), not --report");
 	if ((va->report != NULL) != (va->chain != NULL))

@@ -190,11 +190,16 @@ int evidence_load_json_file(const char *path, enum gpa_device_kind kind,
 	int rc;
 
 	memset(set, 0, sizeof(*set));
-	if (file_read(path, GPA_EVIDENCE_MAX_FILE, &buf, &len, e) != 0)
+	if (evidence_read_input(path, GPA_EVIDENCE_MAX_FILE, &buf, &len, e) != 0)
 		return -1;
+	if (evidence_refuse_misfit(strcmp(path, "-") ? path : "standard input", buf, len, EVIDENCE_OPT_JSON,
+	    e) != 0) {
+		free(buf);
+		return -1;
+	}
 	rc = evidence_parse_json(buf, len, kind, set, e);
 	if (rc != 0)
-		gpa_err_prefix(e, "%s", path);
+		gpa_err_prefix(e, "%s", strcmp(path, "-") ? path : "standard input");
 	free(buf);
 	return rc;
 }
@@ -252,29 +257,44 @@ int report_bytes_decode(const uint8_t *buf, size_t len, uint8_t **out, size_t *o
 int evidence_load_raw(const char *report_path, const char *chain_path,
     enum gpa_device_kind kind, struct evidence_set *set, struct gpa_err *e)
 {
-	struct evidence_item *it = &set->items[0];
 	uint8_t *buf;
 	size_t len;
 	int rc;
 
 	memset(set, 0, sizeof(*set));
-	if (file_read(report_path, 4 * GPA_REPORT_MAX + 64, &buf, &len, e) != 0)
+	if (evidence_read_input(report_path, 4 * GPA_REPORT_MAX + 64, &buf, &len, e) != 0)
 		return -1;
-	rc = report_bytes_decode(buf, len, &it->report, &it->report_len, e);
+	rc = evidence_load_raw_buffer(strcmp(report_path, "-") ? report_path : "standard input", buf, len,
+	    chain_path, kind, set, e);
 	free(buf);
-	if (rc != 0) {
-		gpa_err_prefix(e, "%s", report_path);
+	return rc;
+}
+
+int evidence_load_raw_buffer(const char *name, const uint8_t *buf, size_t len, const char *chain_path,
+    enum gpa_device_kind kind, struct evidence_set *set, struct gpa_err *e)
+{
+	struct evidence_item *it = &set->items[0];
+	uint8_t *chain;
+	size_t chain_len;
+
+	memset(set, 0, sizeof(*set));
+	if (evidence_refuse_misfit(name, buf, len, EVIDENCE_OPT_REPORT, e) != 0)
+		return -1;
+	if (report_bytes_decode(buf, len, &it->report, &it->report_len, e) != 0) {
+		gpa_err_prefix(e, "%s", name);
 		return -1;
 	}
 	set->n = 1;
 	it->kind = kind;
 	if (chain_path != NULL) {
-		if (file_read(chain_path, GPA_CHAIN_MAX, &buf, &len, e) != 0) {
+		if (file_read(chain_path, GPA_CHAIN_MAX, &chain, &chain_len, e) != 0 ||
+		    evidence_refuse_misfit(chain_path, chain, chain_len, EVIDENCE_OPT_CHAIN, e) != 0) {
+			free(chain);
 			evidence_set_clear(set);
 			return -1;
 		}
-		it->chain_pem = (char *)buf;
-		it->chain_len = len;
+		it->chain_pem = (char *)chain;
+		it->chain_len = chain_len;
 	}
 	return 0;
 }

@@ -81,6 +81,25 @@ char *evidence_to_json(const struct evidence_set *set);
 
 void evidence_set_clear(struct evidence_set *set);
 
+/* misfit.c: what a file looks like by its first bytes, so that one given to
+ * the wrong option is refused with the option that fits (exit 2) instead of
+ * being parsed as what it is not. */
+enum evidence_looks {
+	EVIDENCE_LOOKS_JSON, EVIDENCE_LOOKS_PEM, EVIDENCE_LOOKS_REPORT, EVIDENCE_LOOKS_REPORT_HEX,
+	EVIDENCE_LOOKS_OTHER,
+};
+enum evidence_option { EVIDENCE_OPT_JSON, EVIDENCE_OPT_REPORT, EVIDENCE_OPT_CHAIN };
+enum evidence_looks evidence_looks_like(const uint8_t *buf, size_t len);
+/* 0 when buf may be what opt wants; -1 with "PATH is JSON evidence: use
+ * --evidence PATH ..." and the like. */
+int evidence_refuse_misfit(const char *path, const uint8_t *buf, size_t len, enum evidence_option opt,
+    struct gpa_err *e);
+/* file_read, or for "-" the whole of standard input (at most max bytes). */
+int evidence_read_input(const char *path, size_t max, uint8_t **buf, size_t *len, struct gpa_err *e);
+/* A raw report already read (NAME says where from) and a PEM chain file. */
+int evidence_load_raw_buffer(const char *name, const uint8_t *buf, size_t len, const char *chain_path,
+    enum gpa_device_kind kind, struct evidence_set *set, struct gpa_err *e);
+
 /* What a live device returned, copied into its item (replacing what was
  * there): the report as is; the PEM chain NUL-terminated, its length up to
  * the first NUL (drivers' sizes may count the C terminator). 0, or -1 out

@@ -47,18 +47,45 @@ static int verifies(const struct gpa_rim_sources *s, const char *id, const uint8
 	return ok;
 }
 
-/* DIR/<id>.xml, then DIR/<id>.json (a saved service answer). 1 found,
- * 0 not there, -1 there but unreadable (detail set). */
+/* One file, read whole. 1 read, -1 unreadable (detail set). */
+static int from_file(const char *path, struct gpa_collateral_rim *out)
+{
+	struct gpa_err e = {{0}};
+
+	if (file_read(path, GPA_RIM_MAX_BYTES, &out->xml, &out->len, &e) != 0) {
+		str_printf(out->detail, sizeof(out->detail), "%s", e.msg);
+		return -1;
+	}
+	str_printf(out->where, sizeof(out->where), "file %s", path);
+	return 1;
+}
+
+/* --driver-rim / --vbios-rim: the file for this id's kind, if one was
+ * given. 1 read, 0 none given, -1 unreadable. */
+static int from_named_file(const struct gpa_rim_sources *s, const char *id, struct gpa_collateral_rim *out)
+{
+	const char *path = NULL;
+
+	if (strncmp(id, "NV_GPU_DRIVER_", 14) == 0)
+		path = s->driver_file;
+	else if (strncmp(id, "NV_GPU_VBIOS_", 13) == 0 || strncmp(id, "NV_SWITCH_BIOS_", 15) == 0)
+		path = s->vbios_file;
+	return path == NULL ? 0 : from_file(path, out);
+}
+
+/* DIR/<name> for every name the id is saved under (rim_file_names: ours
+ * and NVIDIA's). 1 found, 0 not there, -1 there but unreadable (detail set). */
 static int from_dir(const char *dir, const char *id, struct gpa_collateral_rim *out)
 {
-	static const char *const exts[] = {".xml", ".json"};
+	char names[GPA_RIM_FILE_NAMES][GPA_RIM_FILE_NAME_MAX];
+	int n = rim_file_names(id, names);
 
-	for (size_t k = 0; k < 2; k++) {
+	for (int k = 0; k < n; k++) {
 		char path[4096];
 		struct gpa_err e = {{0}};
 		struct stat st;
 
-		if (snprintf(path, sizeof(path), "%s/%s%s", dir, id, exts[k]) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[k]) >= (int)sizeof(path))
 			return 0;
 		if (stat(path, &st) != 0 && errno == ENOENT)
 			continue;
@@ -138,6 +165,28 @@ struct lookup {
 	bool *ask;			/* still missing: ask the service */
 };
 
+/* "RIM X: none of A, B, C in D1, D2; not in the bundle, the cache, and
+ * offline": every file name and place looked in. */
+static void not_found_locally(const struct gpa_rim_sources *s, const char *id, struct gpa_collateral_rim *out)
+{
+	char *p = out->detail;
+	size_t len = sizeof(out->detail), used;
+
+	used = (size_t)snprintf(p, len, "RIM %s: ", id);
+	if (s->ndirs > 0 && used < len) {
+		char list[GPA_RIM_FILE_NAMES * GPA_RIM_FILE_NAME_MAX];
+		rim_file_names_list(id, list, sizeof(list));
+		used += (size_t)snprintf(p + used, len - used, "none of %s in", list);
+		for (int d = 0; d < s->ndirs && used < len; d++)
+			used += (size_t)snprintf(p + used, len - used, "%s %s", d ? "," : "", s->dirs[d]);
+		if (used < len)
+			used += (size_t)snprintf(p + used, len - used, "; ");
+	}
+	if (used < len)
+		snprintf(p + used, len - used, "not in %s%s%s", s->bundle ? "the bundle, " : "",
+		    s->cache ? "the cache, " : "", s->offline ? "and offline" : "");
+}
+
 /* Directories, bundle, cache: the sources that need no network. */
 static void local_one(void *arg, size_t i)
 {
@@ -146,7 +195,16 @@ static void local_one(void *arg, size_t i)
 	struct gpa_collateral_rim *out = &lk->out[i];
 	const char *id = lk->ids[i];
 	bool dir_error = false;
+	int named = from_named_file(s, id, out);
 
+	/* A file the user named for this RIM is the answer, whatever it holds. */
+	if (named != 0) {
+		if (named == 1)
+			found(out, GPA_RIM_FROM_DIR);
+		else
+			out->status = GPA_RIM_FETCH_ERROR;
+		return;
+	}
 	for (int d = 0; d < s->ndirs; d++) {
 		int r = from_dir(s->dirs[d], id, out);
 		if (r == 1) {
@@ -167,9 +225,7 @@ static void local_one(void *arg, size_t i)
 		out->status = GPA_RIM_FETCH_ERROR;	/* detail: from_dir's */
 	} else {
 		out->status = GPA_RIM_FETCH_NOT_FOUND;
-		str_printf(out->detail, sizeof(out->detail), "RIM %s: not in %s%s%s%s", id,
-		    s->ndirs ? "the RIM directories, " : "", s->bundle ? "the bundle, " : "",
-		    s->cache ? "the cache, " : "", s->offline ? "and offline" : "");
+		not_found_locally(s, id, out);
 	}
 	lk->ask[i] = !s->offline;
 }
@@ -205,8 +261,15 @@ static void take_service(struct gpa_collateral_rim *out, struct gpa_rim_fetch *f
 	 * found": the RIM may be where we could not look. */
 	if (out->status == GPA_RIM_FETCH_ERROR && f->status == GPA_RIM_FETCH_NOT_FOUND)
 		return;
+	/* What the local sources lacked stays said: the file names looked
+	 * for in the directories, then the service's answer. */
+	if (out->status == GPA_RIM_FETCH_NOT_FOUND && out->detail[0] != 0) {
+		size_t used = strlen(out->detail);
+		str_printf(out->detail + used, sizeof(out->detail) - used, "; %s", f->detail);
+	} else {
+		str_printf(out->detail, sizeof(out->detail), "%s", f->detail);
+	}
 	out->status = f->status;
-	str_printf(out->detail, sizeof(out->detail), "%s", f->detail);
 }
 
 static int ask_service(struct lookup *lk, size_t n, struct gpa_err *e)

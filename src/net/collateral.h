@@ -41,6 +41,7 @@ struct gpa_bundle;
 #define GPA_COLLATERAL_WHERE	512
 
 struct gpa_rim_sources {
+	const char *driver_file, *vbios_file;	/* --driver-rim / --vbios-rim: before all else */
 	const char *dirs[GPA_COLLATERAL_MAX_DIRS];	/* --rim-dir, tried first, in order */
 	int ndirs;
 	const struct gpa_bundle *bundle;	/* NULL: none */

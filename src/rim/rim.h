@@ -111,4 +111,12 @@ const struct rim_measurement *rim_active(const struct rim *r, int index);
 /* Library init/cleanup for libxml2 + xmlsec (idempotent, thread-safe once). */
 int rim_global_init(struct gpa_err *e);
 
+/* rimnames.c: the file names a RIM id is saved under (ours and NVIDIA's),
+ * most specific first; returns how many. rim_file_names_list: the same as
+ * "a, b, c" for a message. */
+#define GPA_RIM_FILE_NAMES	5
+#define GPA_RIM_FILE_NAME_MAX	160
+int rim_file_names(const char *id, char names[GPA_RIM_FILE_NAMES][GPA_RIM_FILE_NAME_MAX]);
+void rim_file_names_list(const char *id, char *out, size_t len);
+
 #endif

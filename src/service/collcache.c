@@ -101,7 +101,7 @@ static int copy_out(const struct rim_entry *e, uint8_t **buf, size_t *len)
 enum rim_role { ROLE_DONE, ROLE_MINE, ROLE_WAIT, ROLE_PASS };
 
 static void rim_claim(struct svc_rim_memo *m, const char *const *ids, size_t n, uint8_t **bufs,
-    size_t *lens, enum gpa_fetch_status *st, char (*errs)[256], enum rim_role *role)
+    size_t *lens, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN], enum rim_role *role)
 {
 	pthread_mutex_lock(&m->mu);
 	for (size_t i = 0; i < n; i++) {
@@ -125,14 +125,14 @@ static void rim_claim(struct svc_rim_memo *m, const char *const *ids, size_t n, 
 }
 
 static void rim_fetch_mine(struct svc_rim_memo *m, const char *const *ids, size_t n, uint8_t **bufs,
-    size_t *lens, enum gpa_fetch_status *st, char (*errs)[256], const enum rim_role *role)
+    size_t *lens, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN], const enum rim_role *role)
 {
 	const char **sub = calloc(n, sizeof(*sub));
 	size_t *map = calloc(n, sizeof(*map)), k = 0;
 	uint8_t **sb = calloc(n, sizeof(*sb));
 	size_t *sl = calloc(n, sizeof(*sl));
 	enum gpa_fetch_status *ss = calloc(n, sizeof(*ss));
-	char (*se)[256] = calloc(n, sizeof(*se));
+	char (*se)[GPA_FETCH_ERR_LEN] = calloc(n, sizeof(*se));
 
 	if (sub && map && sb && sl && ss && se) {
 		for (size_t i = 0; i < n; i++)
@@ -192,7 +192,7 @@ static void rim_fetch_mine(struct svc_rim_memo *m, const char *const *ids, size_
 }
 
 static void rim_wait(struct svc_rim_memo *m, const char *const *ids, size_t n, uint8_t **bufs,
-    size_t *lens, enum gpa_fetch_status *st, char (*errs)[256], const enum rim_role *role)
+    size_t *lens, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN], const enum rim_role *role)
 {
 	pthread_mutex_lock(&m->mu);
 	for (size_t i = 0; i < n; i++) {
@@ -216,7 +216,7 @@ static void rim_wait(struct svc_rim_memo *m, const char *const *ids, size_t n, u
 }
 
 static void rim_memo_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[256])
+    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	struct svc_rim_memo *m = ctx;
 	enum rim_role *role = calloc(n ? n : 1, sizeof(*role));

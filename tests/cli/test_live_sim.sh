@@ -130,7 +130,7 @@ device_faults() {
 	fault nonce '{"kind": "ignore_nonce", "gpu": 5}'
 	live
 	expect_rc 1 "ignore_nonce"
-	expect_out "report nonce does not match the expected nonce" "ignore_nonce: message"
+	expect_out "report nonce does not match: expected " "ignore_nonce: message (both values)"
 
 	fault badsig '{"kind": "bad_signature", "gpu": 1}'
 	live
@@ -503,7 +503,7 @@ replay_recorded() {
 	expect_out "FWID matches the leaf certificate" "replay: FWID"
 	run_cli verify --nvml-lib "$SIMLIB" --rim-dir "$rims" --at 2026-11-28T00:00:00Z --no-ocsp
 	expect_rc 1 "replay with a fresh nonce"
-	expect_out "report nonce does not match the expected nonce" "replay, fresh nonce: message"
+	expect_out "report nonce does not match: expected " "replay, fresh nonce: message (both values)"
 	run_cli verify --nvml-lib "$SIMLIB" "${SIM_TRUST[@]}" --nonce "$AZ_NONCE" --at 2026-11-28T00:00:00Z
 	expect_rc 1 "replay of NVIDIA evidence trusting only the test PKI"
 	expect_out "does not lead to a trusted anchor" "replay, test PKI only: chain untrusted"
