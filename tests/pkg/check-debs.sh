@@ -66,8 +66,10 @@ test_build() {
 		is_git=1 before=$(git -C "$SRC" status --porcelain --ignored)
 	fi
 	copy_tree "$TMP/src/gpuattest"
-	out=$(cd "$TMP/src/gpuattest" && DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \
-	    dpkg-buildpackage -us -uc 2>&1); rc=$?
+	# With the system's tools only: Debian's python3 (pybuild), not a
+	# virtualenv's or pyenv's that may come first in PATH.
+	out=$(cd "$TMP/src/gpuattest" && PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	    DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc 2>&1); rc=$?
 	printf '%s\n' "$out" >"$TMP/build.log"
 	out=$(tail -n 40 "$TMP/build.log")
 	expect_rc 0 "dpkg-buildpackage -us -uc"
@@ -205,10 +207,24 @@ test_clean_root() {
 	expect_rc 0 "the example verifies the Azure H100 evidence through the packaged library"
 	expect_out "verdict 0: 1 genuine GPU(s)" "the example's verdict"
 	if [[ " ${PKGS[*]} " == *" python3-gpuattest "* ]]; then
-		out=$("${in_root[@]}" PYTHONPATH="$R/usr/lib/python3/dist-packages" python3 -c \
-		    'import gpuattest; print("python ok", gpuattest.__file__)' 2>&1); rc=$?
-		expect_rc 0 "the packaged python module imports"
-		expect_out "$R/usr/lib/python3/dist-packages/gpuattest" "python imports the packaged module"
+		# Debian's python3, the packaged module, the packaged library.
+		out=$("${in_root[@]}" PYTHONPATH="$R/usr/lib/python3/dist-packages" /usr/bin/python3 - \
+		    "$ev" "$nonce" "$TMP/rims" <<-'EOF' 2>&1
+		import sys, gpuattest
+		ev, nonce, rims = sys.argv[1:]
+		v = gpuattest.Verifier(nonce=nonce, rim_dirs=[rims], skip_revocation=True, offline=True,
+		                       no_cache=True, at="2026-11-28T00:00:00Z")
+		r = v.verify_evidence_file(ev)
+		print("module", gpuattest.__file__)
+		print("verdict", r.verdict.name, "genuine", r.genuine_gpus)
+		EOF
+		); rc=$?
+		expect_rc 0 "python3-gpuattest verifies the Azure H100 evidence"
+		expect_out "module $R/usr/lib/python3/dist-packages/gpuattest/" "python imports the packaged module"
+		expect_out "verdict VERIFIED genuine 1" "python3-gpuattest's verdict"
+		out=$("${in_root[@]}" LD_DEBUG=libs PYTHONPATH="$R/usr/lib/python3/dist-packages" /usr/bin/python3 -c \
+		    'import gpuattest; gpuattest.library_version()' 2>&1)
+		expect_out "calling init: $libdir/libgpuattest.so.0" "python3-gpuattest loads the packaged libgpuattest.so.0"
 	fi
 }
 
