@@ -131,7 +131,7 @@ $(BUILD)/tests/%: src/%.c $(LIB) tests/harness.h
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS_ALL) -Itests $(LDSAN) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-tests: $(TEST_BIN) $(CLI) sim
+tests: $(TEST_BIN) $(CLI) sim $(PUB_SO)
 
 # The simulator (issue 4/5) builds shared libraries with the NVML / NSCQ ABI.
 -include sim/sim.mk

@@ -19,11 +19,12 @@ fi
 export GPUATTEST_LIB=${GPUATTEST_LIB:-$BDIR/lib/libgpuattest.so.0}
 export BUILD PYTHONDONTWRITEBYTECODE=1
 # The sanitizer build's library needs its runtime loaded first in a
-# program (python) that was not built with it; CPython's own allocations
-# at exit are not ours to report.
-if ldd "$GPUATTEST_LIB" 2>/dev/null | grep -q libasan; then
-	LD_PRELOAD=$(${CC:-gcc} -print-file-name=libasan.so):$(${CC:-gcc} -print-file-name=libubsan.so)
-	export LD_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# program (python) that was not built with it: the runtimes the library
+# itself links, as ldd finds them. Leak checks
+# stay off in python: CPython's own allocations at exit are not ours.
+SAN_RT=$(ldd "$GPUATTEST_LIB" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ {print $3}' | tr '\n' ':')
+if [ -n "$SAN_RT" ]; then
+	export LD_PRELOAD=${SAN_RT%:} ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
