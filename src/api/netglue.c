@@ -65,7 +65,7 @@ out:
 }
 
 static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
+    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	struct gpa_netglue *g = ctx;
 	struct gpa_collateral_rim *f = calloc(n ? n : 1, sizeof(*f));
@@ -88,6 +88,11 @@ static void net_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **buf
 			bufs[i] = f[i].xml;
 			lens[i] = f[i].len;
 			f[i].xml = NULL;
+			/* Verified here already: the appraisal need not load it again. */
+			if (loaded != NULL) {
+				loaded[i] = f[i].rim;
+				f[i].rim = NULL;
+			}
 			snprintf(errs[i], 256, "%.250s", f[i].where);
 			break;
 		case GPA_RIM_FETCH_NOT_FOUND:

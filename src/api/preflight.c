@@ -53,7 +53,7 @@ static void fetch_all(const struct gpa_appraise_cfg *ac, struct gpa_pf_item *ite
 		if (k == 0)
 			return;
 		memset(errs, 0, sizeof(errs));
-		ac->sources[s].fetch(ac->sources[s].ctx, ids, k, b, l, st, errs);
+		ac->sources[s].fetch(ac->sources[s].ctx, ids, k, b, l, NULL, st, errs);
 		for (size_t j = 0; j < k; j++) {
 			struct gpa_pf_item *it = &items[map[j]];
 

@@ -56,7 +56,11 @@ struct gpa_check {
 /* Where RIMs come from; tried in order (directory, then cache, then the
  * RIM service). A source returns the raw document (XML or service JSON);
  * errs[i] says why not, or, on success, where exactly it came from (a file
- * path, a URL), for messages. */
+ * path, a URL), for messages. loaded, when the caller passes one, may get
+ * the RIM already loaded and verified (rim_load with the configuration's
+ * anchors at its time; the net layer's collateral source verifies cached and
+ * fetched RIMs anyway), which the appraisal then uses instead of loading the
+ * same bytes again; sources that do not load leave it NULL. */
 enum gpa_fetch_status {
 	GPA_FETCH_OK,
 	GPA_FETCH_NOT_FOUND,	/* the source has no such RIM */
@@ -71,7 +75,7 @@ struct gpa_rim_provider {
 	const char *name;	/* "directory /x", "RIM service https://..." */
 	/* Fetches n ids at once (sources that can, do it concurrently). */
 	void (*fetch)(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-	    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN]);
+	    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN]);
 	void *ctx;
 };
 

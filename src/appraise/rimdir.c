@@ -20,7 +20,7 @@ static void not_found(const char *id, char err[GPA_FETCH_ERR_LEN])
 }
 
 static void dir_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
+    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	const struct gpa_rim_dir *d = ctx;
 

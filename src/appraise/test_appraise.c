@@ -23,7 +23,7 @@ struct map_src {
 };
 
 static void map_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
+    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	struct map_src *m = ctx;
 

@@ -288,6 +288,7 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 	uint8_t *bufs[2 * GPA_EVIDENCE_MAX_ITEMS];
 	size_t lens[2 * GPA_EVIDENCE_MAX_ITEMS];
 	enum gpa_fetch_status st[2 * GPA_EVIDENCE_MAX_ITEMS];
+	struct rim *loaded[2 * GPA_EVIDENCE_MAX_ITEMS];
 	char (*errs)[GPA_FETCH_ERR_LEN] = calloc(2 * GPA_EVIDENCE_MAX_ITEMS, GPA_FETCH_ERR_LEN);
 
 	if (errs == NULL)
@@ -304,10 +305,11 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 		for (size_t i = 0; i < n; i++) {
 			bufs[i] = NULL;
 			lens[i] = 0;
+			loaded[i] = NULL;
 			st[i] = GPA_FETCH_NOT_FOUND;
 			errs[i][0] = '\0';
 		}
-		cfg->sources[s].fetch(cfg->sources[s].ctx, ids, n, bufs, lens, st, errs);
+		cfg->sources[s].fetch(cfg->sources[s].ctx, ids, n, bufs, lens, loaded, st, errs);
 		for (size_t i = 0; i < n; i++) {
 			struct rim_slot *sl = &t->slot[idx[i]];
 			if (st[i] == GPA_FETCH_OK && bufs[i] != NULL) {
@@ -316,8 +318,14 @@ static int fetch_rims(const struct gpa_appraise_cfg *cfg, struct rim_table *t)
 				sl->st = GPA_FETCH_OK;
 				snprintf(sl->source, sizeof(sl->source), "%s",
 				    errs[i][0] ? errs[i] : cfg->sources[s].name);
+				if (loaded[i] != NULL) {
+					sl->rim = loaded[i];
+					sl->loaded = true;
+					chain_claims_from_result(&sl->chain, &sl->rim->chain, GPA_ANCHOR_RIM);
+				}
 				continue;
 			}
+			rim_free(loaded[i]);
 			free(bufs[i]);
 			/* An error from any source outranks "not found" from another:
 			 * the RIM may exist where we could not look. */
@@ -339,7 +347,7 @@ static void load_rim(const struct gpa_appraise_cfg *cfg, struct rim_slot *s)
 {
 	struct gpa_err e = {{0}};
 
-	if (s->buf == NULL)
+	if (s->buf == NULL || s->loaded)	/* loaded (and verified) by its source */
 		return;
 	if (rim_load(s->buf, s->len, s->id, cfg->anchors, cfg->at, &s->rim, &e) != 0) {
 		snprintf(s->load_error, sizeof(s->load_error), "%s", e.msg);

@@ -23,12 +23,14 @@
 void collateral_rim_clear(struct gpa_collateral_rim *r)
 {
 	free(r->xml);
+	rim_free(r->rim);
 	memset(r, 0, sizeof(*r));
 }
 
-/* Whether xml verifies now as the RIM `id`: 1 yes, 0 no (why says why). */
+/* Whether xml verifies now as the RIM `id`: 1 yes (the loaded RIM in
+ * *keep when keep is not NULL), 0 no (why says why). */
 static int verifies(const struct gpa_rim_sources *s, const char *id, const uint8_t *xml,
-    size_t len, char *why, size_t why_len)
+    size_t len, char *why, size_t why_len, struct rim **keep)
 {
 	struct gpa_err e = {{0}};
 	struct rim *r = NULL;
@@ -43,6 +45,10 @@ static int verifies(const struct gpa_rim_sources *s, const char *id, const uint8
 		    cert_status_name(r->chain.status), r->chain.detail);
 	else
 		ok = 1;
+	if (ok && keep != NULL) {
+		*keep = r;
+		r = NULL;
+	}
 	rim_free(r);
 	return ok;
 }
@@ -133,7 +139,7 @@ static int from_cache(const struct gpa_rim_sources *s, const char *id,
 			str_printf(out->discarded, sizeof(out->discarded), "%s", e.msg);
 		return 0;
 	}
-	if (verifies(s, id, out->xml, out->len, why, sizeof(why))) {
+	if (verifies(s, id, out->xml, out->len, why, sizeof(why), &out->rim)) {
 		str_printf(out->where, sizeof(out->where), "cache %s", path);
 		out->verified = true;
 		return 1;
@@ -241,7 +247,7 @@ static void service_one(void *arg, size_t i)
 
 	if (!lk->ask[i] || out->status != GPA_RIM_FETCH_OK || s->anchors == NULL)
 		return;
-	out->verified = verifies(s, lk->ids[i], out->xml, out->len, why, sizeof(why)) == 1;
+	out->verified = verifies(s, lk->ids[i], out->xml, out->len, why, sizeof(why), &out->rim) == 1;
 	if (s->cache != NULL && out->verified)
 		(void)cache_rim_put(s->cache, lk->ids[i], out->xml, out->len, &e);
 }

@@ -36,6 +36,7 @@
 
 struct gpa_cache;
 struct gpa_bundle;
+struct rim;
 
 #define GPA_COLLATERAL_MAX_DIRS	8
 #define GPA_COLLATERAL_WHERE	512
@@ -61,6 +62,7 @@ struct gpa_collateral_rim {
 	uint8_t *xml;			/* malloc'd document bytes when OK */
 	size_t len;
 	bool verified;			/* checked here (cache, service) and it verified */
+	struct rim *rim;		/* ... then loaded (owned), for the appraisal to reuse */
 	char where[GPA_COLLATERAL_WHERE];	/* "file P", "bundle P", "cache P", "RIM service URL" */
 	char detail[GPA_COLLATERAL_WHERE];	/* why not OK */
 	char discarded[GPA_COLLATERAL_WHERE];	/* "" or the cached copy dropped, and why */

@@ -141,7 +141,7 @@ static void rim_fetch_mine(struct svc_rim_memo *m, const char *const *ids, size_
 				sub[k++] = ids[i];
 			}
 		if (k > 0)
-			m->inner.fetch(m->inner.ctx, sub, k, sb, sl, ss, se);
+			m->inner.fetch(m->inner.ctx, sub, k, sb, sl, NULL, ss, se);
 	} else {
 		for (size_t j = 0; j < n; j++) {
 			map[j] = j;
@@ -216,13 +216,15 @@ static void rim_wait(struct svc_rim_memo *m, const char *const *ids, size_t n, u
 }
 
 static void rim_memo_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
+    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	struct svc_rim_memo *m = ctx;
 	enum rim_role *role = calloc(n ? n : 1, sizeof(*role));
 
+	(void)loaded;	/* the memory hands out bytes, judged again on every use */
+
 	if (role == NULL) {
-		m->inner.fetch(m->inner.ctx, ids, n, bufs, lens, st, errs);
+		m->inner.fetch(m->inner.ctx, ids, n, bufs, lens, NULL, st, errs);
 		return;
 	}
 	rim_claim(m, ids, n, bufs, lens, st, errs, role);

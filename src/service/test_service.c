@@ -172,7 +172,7 @@ static void test_metrics_text(void)
 /* A slow RIM source that counts how often each id is asked for. */
 static atomic_int slow_calls;
 static void slow_fetch(void *ctx, const char *const *ids, size_t n, uint8_t **bufs, size_t *lens,
-    enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
+    struct rim **loaded, enum gpa_fetch_status *st, char (*errs)[GPA_FETCH_ERR_LEN])
 {
 	(void)ctx;
 	usleep(100 * 1000);
@@ -205,7 +205,7 @@ static void *fetch_one(void *arg)
 	size_t len = 0;
 	char err[1][GPA_FETCH_ERR_LEN];
 
-	f->p.fetch(f->p.ctx, ids, 1, &buf, &len, &f->st, err);
+	f->p.fetch(f->p.ctx, ids, 1, &buf, &len, NULL, &f->st, err);
 	if (buf != NULL)
 		snprintf(f->got, sizeof(f->got), "%.*s", (int)len, buf);
 	free(buf);
