@@ -663,10 +663,14 @@ static int reverify(gpuattest_config *c, json_t *doc, struct gpa_receipt_check *
 	/* Marks the OCSP answers as coming from offline collateral (no nonce of ours). */
 	free(c->collateral_path);
 	c->collateral_path = strdup("(receipt)");
-	if (evidence_from_json(json_object_get(doc, "evidence"), &set, &c->err) != 0 ||
-	    system_from_json(json_object_get(doc, "system"), &sys) != 0) {
-		if (c->err.msg[0] == '\0')
-			gpa_err_set(&c->err, "its driver information is malformed");
+	if (evidence_from_json(json_object_get(doc, "evidence"), &set, &c->err) != 0) {
+		gpa_err_prefix(&c->err, "the receipt");
+		return 2;
+	}
+	if (system_from_json(json_object_get(doc, "system"), &sys) != 0) {
+		/* The evidence parsed: its buffers are ours until api_run takes them. */
+		evidence_set_clear(&set);
+		gpa_err_set(&c->err, "its driver information is malformed");
 		gpa_err_prefix(&c->err, "the receipt");
 		return 2;
 	}

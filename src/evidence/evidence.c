@@ -121,6 +121,11 @@ static int parse_item(json_t *obj, json_t *outer, enum gpa_device_kind kind,
 		gpa_err_set(e, "%s: \"certificate\" must decode to PEM text (it contains NUL bytes)", where);
 		return -1;
 	}
+	if (chain_len == 0) {
+		free(chain);
+		gpa_err_set(e, "%s: \"certificate\" is empty (only NUL bytes)", where);
+		return -1;
+	}
 	it->chain_pem = (char *)chain;	/* b64_decode NUL-terminates */
 	it->chain_len = chain_len;
 	return 0;

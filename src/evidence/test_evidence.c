@@ -433,6 +433,9 @@ static void test_hostile_values(void)
 	bad("[{\"evidence\":\"\"," CE "}]", "evidence entry 0: \"evidence\" is empty");
 	bad("[{" EV ",\"certificate\":\"U*VN\"}]", "\"certificate\" is not valid base64");
 	bad("[{" EV ",\"certificate\":\"\"}]", "\"certificate\" is empty");
+	/* "AAAA" is three NUL bytes: nothing is left once the terminators go
+	 * (found by fuzz_reqparse: such an item was accepted with no chain). */
+	bad("[{" EV ",\"certificate\":\"AAAA\"}]", "\"certificate\" is empty (only NUL bytes)");
 	/* base64 of "PEM\n\0\0": a C string copied with its terminator is
 	 * accepted, without the NULs. */
 	{
