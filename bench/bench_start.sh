@@ -28,7 +28,7 @@ bench_tmp
 
 # shellcheck disable=SC2046
 if ! ${CC:-cc} -o "$TMP/gpuattest-linked" "$BDIR"/obj/src/cli/*.o "$BDIR/libgpuattest.a" \
-    $(pkg-config --libs openssl nettle hogweed jansson jose libmicrohttpd sqlite3 libpq) -lgmp -ldl -lpthread \
+    $(pkg-config --libs openssl nettle hogweed jansson jose libmicrohttpd sqlite3 libpq gnutls) -lgmp -ldl -lpthread \
     -Wl,--no-as-needed $(pkg-config --libs xmlsec1-openssl libxml-2.0 libcurl) 2>"$TMP/ld.log"; then
 	cat "$TMP/ld.log" >&2
 	exit 1
