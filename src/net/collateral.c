@@ -4,7 +4,7 @@
  *
  * Must never: return a cached RIM that does not verify now, write one to the
  * cache that did not verify, or build a path or URL from an id that fails
- * rim_id_valid (check_ids runs before anything else).
+ * rim_id_valid (rim_ids_check runs before anything else).
  */
 #include "net/collateral.h"
 
@@ -307,18 +307,6 @@ out:
 	return rc;
 }
 
-static int check_ids(const char *const *ids, size_t n, struct gpa_err *e)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!rim_id_valid(ids[i])) {
-			gpa_err_set(e, "RIM id \"%.128s\": only letters, digits, '_', '.', '-' allowed",
-			    ids[i] ? ids[i] : "(null)");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int record_all(const struct gpa_rim_sources *s, const char *const *ids, size_t n,
     struct gpa_collateral_rim *out, struct gpa_err *e)
 {
@@ -337,7 +325,7 @@ int collateral_get_rims(const struct gpa_rim_sources *s, const char *const *ids,
 
 	for (size_t i = 0; i < n; i++)
 		memset(&out[i], 0, sizeof(out[i]));
-	if (check_ids(ids, n, e) != 0)
+	if (rim_ids_check(ids, n, e) != 0)
 		return -1;
 	if ((lk.ask = calloc(n ? n : 1, sizeof(*lk.ask))) == NULL) {
 		gpa_err_set(e, "RIM: out of memory");

@@ -29,6 +29,18 @@ bool rim_id_valid(const char *id)
 	return true;
 }
 
+int rim_ids_check(const char *const *ids, size_t n, struct gpa_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!rim_id_valid(ids[i])) {
+			gpa_err_set(e, "RIM id \"%.128s\": only letters, digits, '_', '.', '-' allowed",
+			    ids[i] ? ids[i] : "(null)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const char *rim_source_name(enum gpa_rim_source s)
 {
 	switch (s) {
@@ -161,18 +173,6 @@ out:
 	return rc;
 }
 
-static int check_ids(const char *const *ids, size_t n, struct gpa_err *e)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!rim_id_valid(ids[i])) {
-			gpa_err_set(e, "RIM id \"%.128s\": only letters, digits, '_', '.', '-' allowed",
-			    ids[i] ? ids[i] : "(null)");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
     const char *const *ids, size_t n, struct gpa_rim_fetch *out, struct gpa_err *e)
 {
@@ -181,7 +181,7 @@ int rimsvc_fetch_all(const struct gpa_http_opts *http, const char *base_url,
 
 	for (size_t i = 0; i < n; i++)
 		memset(&out[i], 0, sizeof(out[i]));
-	if (check_ids(ids, n, e) != 0)
+	if (rim_ids_check(ids, n, e) != 0)
 		return -1;
 	if ((which = calloc(n ? n : 1, sizeof(*which))) == NULL) {
 		gpa_err_set(e, "RIM service: out of memory");

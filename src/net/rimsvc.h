@@ -27,6 +27,9 @@
 /* [A-Za-z0-9_.-]{1,128}, not starting with '.': safe as a file name and a
  * URL path segment. Every NVIDIA id has this shape. */
 bool rim_id_valid(const char *id);
+/* 0 when every one of ids[0..n) is rim_id_valid, else -1 naming the first
+ * that is not. */
+int rim_ids_check(const char *const *ids, size_t n, struct gpa_err *e);
 
 enum gpa_rim_fetch_status {
 	GPA_RIM_FETCH_OK,
