@@ -37,22 +37,7 @@ bench_count SECONDS "$SECS"
 LOADER=$BDIR/bench/bench_serve
 bench_need_build "$SIMLIB" "$LOADER"
 for t in python3 openssl curl; do bench_need "$t"; done
-unset GPUATTEST_OCSP_URL GPUATTEST_RIM_URL GPUATTEST_SERVICE_KEY GPUATTEST_CACHE_DIR \
-    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-
-PIDS=()
-stop_all() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || continue
-		for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	PIDS=()
-}
-bench_at_exit() { stop_all; }
+bench_loopback_servers
 bench_tmp
 trap 'exit 130' INT TERM
 

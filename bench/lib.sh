@@ -63,6 +63,27 @@ bench_need() {
 
 bench_at_exit() { :; }
 
+# bench_loopback_servers: for benchmarks that start servers on 127.0.0.1:
+# no proxy or collateral URL from the environment reaches the tool, and
+# stop_all (also run at exit) stops every pid in PIDS.
+bench_loopback_servers() {
+	unset GPUATTEST_OCSP_URL GPUATTEST_RIM_URL GPUATTEST_SERVICE_KEY GPUATTEST_CACHE_DIR \
+	    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+	export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+	PIDS=()
+	bench_at_exit() { stop_all; }
+}
+stop_all() {
+	local p i
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || continue
+		for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PIDS=()
+}
+
 bench_tmp() {
 	if ! TMP=$(mktemp -d) || [ ! -d "$TMP" ]; then
 		echo "$BENCH: cannot make a temporary directory" >&2

@@ -23,6 +23,23 @@ _lib = None
 _libc = None
 
 
+class Closing:
+    """For objects that own a library handle and free it in close(): usable
+    in a with statement, and closed when garbage collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
 class LibraryNotFound(ImportError):
     """libgpuattest.so.0 could not be loaded (the message says where it looked)."""
 

@@ -138,7 +138,7 @@ class Device:
         return "Device(%r, %s, %d checks)" % (self.label, self.verdict.name, len(self.checks))
 
 
-class Result:
+class Result(_lib.Closing):
     """The outcome of one verification.
 
     ``verdict`` (a Verdict) and ``ok``; ``nonce`` (hex) the evidence was
@@ -221,18 +221,6 @@ class Result:
             _lib.lib().gpuattest_result_free(self._h)
             self._h = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
     def __bool__(self):
         return self.ok
 
@@ -241,7 +229,7 @@ class Result:
                                                                 self.genuine_gpus)
 
 
-class Verifier:
+class Verifier(_lib.Closing):
     """A verification configuration (one gpuattest_config); every option
     has the meaning of the ``gpuattest verify`` option of the same name.
 
@@ -457,18 +445,6 @@ class Verifier:
         if getattr(self, "_cfg", None):
             _lib.lib().gpuattest_config_free(self._cfg)
             self._cfg = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def _read(path):
