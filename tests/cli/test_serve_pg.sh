@@ -14,8 +14,10 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 PGROOT=""
 
 # The server refuses to run as root: as root, it runs as the postgres user,
-# in a directory of its own outside $TMP (which only root may enter).
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# in a directory of its own outside $TMP (which only root may enter), and
+# from / (the checkout may sit in a directory only root may enter; psql
+# then warns "could not change directory" into the output it returns).
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 pg_start() { as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w -t 30 start >/dev/null; }
 pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop >/dev/null 2>&1; }
